@@ -1,0 +1,56 @@
+package dev.jquant.format;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * How numbers are stored: one implementation per storage type. A format owns its block layout,
+ * encodes and decodes whole blocks, and computes dot products directly on the stored bytes.
+ *
+ * <p>Rows are sequences of {@code n} elements with {@code n % blockSize() == 0}; a row of
+ * {@code n} elements occupies {@code rowBytes(n)} bytes.
+ */
+public sealed interface Format permits F32, F16, BF16 {
+
+    /** Canonical name, as llama.cpp spells it for GGUF types (e.g. "Q4_K"). */
+    String name();
+
+    /** GGUF tensor type id (ggml_type), or a jquant-specific id for non-GGUF formats. */
+    int typeId();
+
+    /** Elements per block. */
+    int blockSize();
+
+    /** Bytes per block. */
+    int blockBytes();
+
+    default long rowBytes(long n) {
+        if (n % blockSize() != 0) {
+            throw new IllegalArgumentException(name() + ": row of " + n + " elements is not a multiple of block size " + blockSize());
+        }
+        return n / blockSize() * blockBytes();
+    }
+
+    default double bitsPerWeight() {
+        return 8.0 * blockBytes() / blockSize();
+    }
+
+    /** Decodes {@code n} elements starting at byte {@code offset} of {@code src} into {@code dst[dstOff..]}. */
+    void decode(MemorySegment src, long offset, float[] dst, int dstOff, int n);
+
+    /** Encodes {@code n} elements of {@code src[srcOff..]} into {@code dst} at byte {@code offset}. */
+    void encode(float[] src, int srcOff, int n, MemorySegment dst, long offset);
+
+    /** Dot product of the {@code n} stored elements at {@code offset} with {@code x[xOff..xOff+n)}. */
+    float dot(MemorySegment w, long offset, float[] x, int xOff, int n);
+
+    /** Plain scalar dot product: the specification every vectorised {@link #dot} is tested against. */
+    default float dotScalar(MemorySegment w, long offset, float[] x, int xOff, int n) {
+        float[] row = new float[n];
+        decode(w, offset, row, 0, n);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += (double) row[i] * x[xOff + i];
+        }
+        return (float) sum;
+    }
+}
