@@ -38,7 +38,7 @@ class QualityComparisonTest {
                     tokens(200, 1), 64, 0, 1, null, null);
             assertEquals(0, r.kldMean(), 1e-9);
             assertEquals(100, r.sameTopPct(), 1e-9);
-            assertEquals(1, r.pplReference() / r.ppl(), 1e-9);
+            assertEquals(1, r.pplReference() / r.ppl(), 1e-6, "vector reductions may reorder between JIT tiers");
             assertEquals(3 * 31, r.tokensScored());
             double ppl = Perplexity.compute(m, tokens(200, 1), 64, 0, 1, null, null).ppl();
             assertEquals(1, ppl / r.ppl(), 1e-6, "the same perplexity as the perplexity command");
