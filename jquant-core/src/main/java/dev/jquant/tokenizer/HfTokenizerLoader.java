@@ -170,10 +170,21 @@ final class HfTokenizerLoader {
     /** BOS/EOS and add flags: tokenizer_config.json wins over what the post-processor implies. */
     private static SpecialIds configIds(JsonNode config, Vocabulary vocab, int bos, int eos, boolean addBos, boolean addEos) {
         int b = tokenId(config.path("bos_token"), vocab, bos);
-        int e = tokenId(config.path("eos_token"), vocab, eos);
+        int e = tokenId(config.path("eos_token"), vocab, eos >= 0 ? eos : conventionalEos(vocab));
         boolean ab = config.path("add_bos_token").isBoolean() ? config.path("add_bos_token").asBoolean() : addBos;
         boolean ae = config.path("add_eos_token").isBoolean() ? config.path("add_eos_token").asBoolean() : addEos;
         return new SpecialIds(b, e, -1, -1, -1, -1, ab, ae, false);
+    }
+
+    /** Without tokenizer_config.json, the usual end-of-sequence control token, or -1. */
+    private static int conventionalEos(Vocabulary vocab) {
+        for (String text : List.of("</s>", "<|endoftext|>", "<|end_of_text|>", "<eos>")) {
+            int id = vocab.id(text);
+            if (id >= 0 && vocab.type(id) == TokenType.CONTROL) {
+                return id;
+            }
+        }
+        return -1;
     }
 
     /** A token named by a string or an {"content": ...} object, or the fallback. */
