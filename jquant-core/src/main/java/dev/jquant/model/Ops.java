@@ -1,0 +1,83 @@
+package dev.jquant.model;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Element-wise operations of the forward pass over flat row-major activation arrays. */
+final class Ops {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private Ops() {
+    }
+
+    /** RMSNorm of each of {@code rows} rows of length {@code n}: x / sqrt(mean(x²) + eps) * weight. */
+    static void rmsNorm(float[] x, float[] weight, float[] out, int rows, int n, float eps) {
+        for (int r = 0; r < rows; r++) {
+            int off = r * n;
+            double ss = 0;
+            for (int i = 0; i < n; i++) {
+                ss += (double) x[off + i] * x[off + i];
+            }
+            float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+            for (int i = 0; i < n; i++) {
+                out[off + i] = weight[i] * (x[off + i] * scale);
+            }
+        }
+    }
+
+    static void addBias(float[] x, float[] bias, int rows) {
+        int n = bias.length;
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < n; i++) {
+                x[r * n + i] += bias[i];
+            }
+        }
+    }
+
+    static void addInPlace(float[] x, float[] y, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            FloatVector.fromArray(S, x, i).add(FloatVector.fromArray(S, y, i)).intoArray(x, i);
+        }
+        for (; i < n; i++) {
+            x[i] += y[i];
+        }
+    }
+
+    /** gate = silu(gate) * up. */
+    static void swiglu(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[i];
+            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** In-place softmax over x[0..n). */
+    static void softmax(float[] x, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, x[i]);
+        }
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) Math.exp(x[i] - max);
+            sum += x[i];
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < n; i++) {
+            x[i] *= inv;
+        }
+    }
+
+    /** y[yOff..] += a * x[xOff..] over n elements. */
+    static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        FloatVector av = FloatVector.broadcast(S, a);
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package dev.jquant.model;
+
+import dev.jquant.JQuantException;
+import dev.jquant.kernel.MatMul;
+import dev.jquant.kernel.Parallel;
+
+/**
+ * Inference state over a {@link Transformer}: the KV cache and the current position. The same
+ * batched forward pass serves prefill (many tokens) and decode (one token at a time).
+ */
+public final class Session {
+    private final Transformer model;
+    private final ModelConfig cfg;
+    private final int maxContext;
+    private final float[][] keyCache;
+    private final float[][] valueCache;
+    private int position;
+
+    Session(Transformer model, int maxContext) {
+        if (maxContext < 1) {
+            throw new JQuantException("context length must be at least 1, got " + maxContext);
+        }
+        this.model = model;
+        this.cfg = model.config();
+        this.maxContext = maxContext;
+        long cacheFloats = 2L * cfg.layers() * maxContext * cfg.kvDim();
+        if ((long) maxContext * cfg.kvDim() > Integer.MAX_VALUE - 16) {
+            throw new JQuantException("context " + maxContext + " is too long for one KV cache array");
+        }
+        long free = Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+        if (cacheFloats * 4 > free) {
+            throw new JQuantException("a KV cache for " + maxContext + " positions needs " + cacheFloats * 4 / (1 << 20)
+                    + " MiB but only " + free / (1 << 20) + " MiB of heap are free; use a shorter context");
+        }
+        this.keyCache = new float[cfg.layers()][maxContext * cfg.kvDim()];
+        this.valueCache = new float[cfg.layers()][maxContext * cfg.kvDim()];
+    }
+
+    public int position() {
+        return position;
+    }
+
+    public int maxContext() {
+        return maxContext;
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    /** Forgets everything from {@code newPosition} on (to reuse a shared prompt prefix, or start over with 0). */
+    public void rewind(int newPosition) {
+        if (newPosition < 0 || newPosition > position) {
+            throw new IllegalArgumentException("cannot rewind to " + newPosition + " from " + position);
+        }
+        position = newPosition;
+    }
+
+    /** Feeds one token and returns the logits that predict the next one. */
+    public float[] forward(int token) {
+        return forward(new int[] {token}, 0)[0];
+    }
+
+    /** Feeds all tokens and returns the logits after the last one. */
+    public float[] prefillLast(int[] tokens) {
+        return forward(tokens, tokens.length - 1)[0];
+    }
+
+    /** Feeds all tokens and returns logits for every position. */
+    public float[][] prefill(int[] tokens) {
+        return forward(tokens, 0);
+    }
+
+    /**
+     * Feeds {@code tokens} at the current position and returns the logits of positions
+     * {@code firstLogit .. tokens.length-1} (relative to this batch).
+     */
+    public float[][] forward(int[] tokens, int firstLogit) {
+        int n = tokens.length;
+        if (n == 0) {
+            throw new IllegalArgumentException("no tokens to feed");
+        }
+        if (position + n > maxContext) {
+            throw new JQuantException("context is full: " + position + " + " + n + " tokens exceed " + maxContext);
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= cfg.vocabSize()) {
+                throw new JQuantException("token id " + t + " is outside the vocabulary (0.." + (cfg.vocabSize() - 1) + ")");
+            }
+        }
+        int dim = cfg.dim();
+        float[] x = new float[n * dim];
+        for (int t = 0; t < n; t++) {
+            model.tokenEmbedding().decodeRow(tokens[t], x, t * dim);
+        }
+        Buffers buf = new Buffers(cfg, n);
+        for (int l = 0; l < cfg.layers(); l++) {
+            layer(l, model.layers()[l], x, n, buf);
+        }
+        position += n;
+        return logits(x, n, firstLogit);
+    }
+
+    /** Scratch activations for one batch. */
+    private static final class Buffers {
+        final float[] xb;
+        final float[] q;
+        final float[] k;
+        final float[] v;
+        final float[] att;
+        final float[] proj;
+        final float[] gate;
+        final float[] up;
+
+        Buffers(ModelConfig c, int n) {
+            xb = new float[n * c.dim()];
+            q = new float[n * c.qDim()];
+            k = new float[n * c.kvDim()];
+            v = new float[n * c.kvDim()];
+            att = new float[n * c.qDim()];
+            proj = new float[n * c.dim()];
+            gate = new float[n * c.ffnDim()];
+            up = new float[n * c.ffnDim()];
+        }
+    }
+
+    private void layer(int l, Transformer.Layer w, float[] x, int n, Buffers b) {
+        int dim = cfg.dim();
+        Ops.rmsNorm(x, w.attnNorm(), b.xb, n, dim, cfg.rmsEps());
+        MatMul.matmul(w.wq(), b.xb, n, b.q);
+        MatMul.matmul(w.wk(), b.xb, n, b.k);
+        MatMul.matmul(w.wv(), b.xb, n, b.v);
+        if (w.bq() != null) {
+            Ops.addBias(b.q, w.bq(), n);
+            Ops.addBias(b.k, w.bk(), n);
+            Ops.addBias(b.v, w.bv(), n);
+        }
+        if (w.qNorm() != null) {
+            Ops.rmsNorm(b.q, w.qNorm(), b.q, n * cfg.heads(), cfg.headDim(), cfg.rmsEps());
+            Ops.rmsNorm(b.k, w.kNorm(), b.k, n * cfg.kvHeads(), cfg.headDim(), cfg.rmsEps());
+        }
+        positionAndCache(l, b, n);
+        attention(l, b, n);
+        MatMul.matmul(w.wo(), b.att, n, b.proj);
+        Ops.addInPlace(x, b.proj, n * dim);
+
+        Ops.rmsNorm(x, w.ffnNorm(), b.xb, n, dim, cfg.rmsEps());
+        MatMul.matmul(w.gate(), b.xb, n, b.gate);
+        MatMul.matmul(w.up(), b.xb, n, b.up);
+        Ops.swiglu(b.gate, b.up, n * cfg.ffnDim());
+        MatMul.matmul(w.down(), b.gate, n, b.proj);
+        Ops.addInPlace(x, b.proj, n * dim);
+    }
+
+    /** Rotates q and k by their positions and appends k and v to the cache. */
+    private void positionAndCache(int l, Buffers b, int n) {
+        int half = cfg.headDim() / 2;
+        int kvDim = cfg.kvDim();
+        float[] cos = new float[half];
+        float[] sin = new float[half];
+        for (int t = 0; t < n; t++) {
+            RoPE.angles(model.inverseFrequencies(), position + t, cos, sin);
+            RoPE.rotate(b.q, t * cfg.qDim(), cfg.heads(), cfg.headDim(), cfg.ropeStyle(), cos, sin);
+            RoPE.rotate(b.k, t * kvDim, cfg.kvHeads(), cfg.headDim(), cfg.ropeStyle(), cos, sin);
+        }
+        System.arraycopy(b.k, 0, keyCache[l], position * kvDim, n * kvDim);
+        System.arraycopy(b.v, 0, valueCache[l], position * kvDim, n * kvDim);
+    }
+
+    /** Causal scaled dot-product attention for every (token, head), in parallel. */
+    private void attention(int l, Buffers b, int n) {
+        int heads = cfg.heads();
+        int hd = cfg.headDim();
+        int kvDim = cfg.kvDim();
+        int group = heads / cfg.kvHeads();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] keys = keyCache[l];
+        float[] values = valueCache[l];
+        Parallel.get().forRange(n * heads, 1, (start, end) -> {
+            float[] scores = new float[position + n];
+            for (int item = start; item < end; item++) {
+                int t = item / heads;
+                int h = item % heads;
+                int kvOff = (h / group) * hd;
+                int qOff = t * cfg.qDim() + h * hd;
+                int len = position + t + 1;
+                for (int p = 0; p < len; p++) {
+                    scores[p] = MatMul.dot(b.q, qOff, keys, p * kvDim + kvOff, hd) * scale;
+                }
+                Ops.softmax(scores, len);
+                int outOff = t * cfg.qDim() + h * hd;
+                java.util.Arrays.fill(b.att, outOff, outOff + hd, 0f);
+                for (int p = 0; p < len; p++) {
+                    Ops.axpy(scores[p], values, p * kvDim + kvOff, b.att, outOff, hd);
+                }
+            }
+        });
+    }
+
+    private float[][] logits(float[] x, int n, int firstLogit) {
+        int dim = cfg.dim();
+        int count = n - firstLogit;
+        float[] normed = new float[count * dim];
+        float[] tail = java.util.Arrays.copyOfRange(x, firstLogit * dim, n * dim);
+        Ops.rmsNorm(tail, model.outputNorm(), normed, count, dim, cfg.rmsEps());
+        float[] flat = new float[count * cfg.vocabSize()];
+        MatMul.matmul(model.output(), normed, count, flat);
+        float[][] out = new float[count][];
+        for (int t = 0; t < count; t++) {
+            out[t] = java.util.Arrays.copyOfRange(flat, t * cfg.vocabSize(), (t + 1) * cfg.vocabSize());
+        }
+        return out;
+    }
+}

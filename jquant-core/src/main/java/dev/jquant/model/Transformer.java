@@ -1,0 +1,128 @@
+package dev.jquant.model;
+
+import dev.jquant.JQuantException;
+import dev.jquant.tensor.Tensor;
+
+import java.util.Optional;
+
+import static dev.jquant.model.TensorNames.*;
+
+/**
+ * The Llama-family decoder, wired from a {@link Checkpoint} by config: GQA/MQA, RoPE in either
+ * pairing with optional Llama 3 scaling, RMSNorm, SwiGLU, optional q/k/v biases (Qwen2) and QK-norm
+ * (Qwen3), tied or separate output. Weights are used in their stored format; small vectors (norms,
+ * biases) are decoded to floats once. Inference state lives in a {@link Session}.
+ */
+public final class Transformer {
+
+    /** One decoder block's parameters. Optional vectors are null when the architecture has none. */
+    record Layer(float[] attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo, float[] bq, float[] bk, float[] bv,
+                 float[] qNorm, float[] kNorm, float[] ffnNorm, Tensor gate, Tensor up, Tensor down) {
+    }
+
+    private final Checkpoint checkpoint;
+    private final ModelConfig config;
+    private final Tensor tokenEmbedding;
+    private final float[] outputNorm;
+    private final Tensor output;
+    private final Layer[] layers;
+    private final float[] invFreq;
+
+    public Transformer(Checkpoint checkpoint) {
+        this.checkpoint = checkpoint;
+        this.config = checkpoint.config();
+        this.tokenEmbedding = expect(checkpoint.tensor(TOKEN_EMBEDDING), config.vocabSize(), config.dim());
+        this.outputNorm = vector(checkpoint.tensor(OUTPUT_NORM), config.dim());
+        this.output = expect(checkpoint.optionalTensor(OUTPUT).orElse(tokenEmbedding), config.vocabSize(), config.dim());
+        this.layers = new Layer[config.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = layer(i);
+        }
+        this.invFreq = RoPE.inverseFrequencies(config, checkpoint.optionalTensor("rope_freqs.weight")
+                .map(t -> vector(t, config.headDim() / 2)).orElse(null));
+    }
+
+    private Layer layer(int i) {
+        int dim = config.dim();
+        int hd = config.headDim();
+        return new Layer(
+                vector(tensor(i, ATTN_NORM), dim),
+                expect(tensor(i, ATTN_Q), config.qDim(), dim),
+                expect(tensor(i, ATTN_K), config.kvDim(), dim),
+                expect(tensor(i, ATTN_V), config.kvDim(), dim),
+                expect(tensor(i, ATTN_OUTPUT), dim, config.qDim()),
+                optionalVector(i, ATTN_Q_BIAS, config.qDim(), config.attentionBias()),
+                optionalVector(i, ATTN_K_BIAS, config.kvDim(), config.attentionBias()),
+                optionalVector(i, ATTN_V_BIAS, config.kvDim(), config.attentionBias()),
+                optionalVector(i, ATTN_Q_NORM, hd, config.qkNorm()),
+                optionalVector(i, ATTN_K_NORM, hd, config.qkNorm()),
+                vector(tensor(i, FFN_NORM), dim),
+                expect(tensor(i, FFN_GATE), config.ffnDim(), dim),
+                expect(tensor(i, FFN_UP), config.ffnDim(), dim),
+                expect(tensor(i, FFN_DOWN), dim, config.ffnDim()));
+    }
+
+    private Tensor tensor(int layer, String suffix) {
+        return checkpoint.tensor(block(layer, suffix));
+    }
+
+    private float[] optionalVector(int layer, String suffix, int length, boolean required) {
+        Optional<Tensor> t = checkpoint.optionalTensor(block(layer, suffix));
+        if (t.isEmpty()) {
+            if (required) {
+                throw new JQuantException(checkpoint.source() + ": tensor " + block(layer, suffix) + " is missing");
+            }
+            return null;
+        }
+        return vector(t.get(), length);
+    }
+
+    private Tensor expect(Tensor t, int rows, int cols) {
+        if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols) {
+            throw new JQuantException(checkpoint.source() + ": tensor " + t.name() + " has shape "
+                    + java.util.Arrays.toString(t.shape()) + ", expected [" + rows + ", " + cols + "]");
+        }
+        return t;
+    }
+
+    private float[] vector(Tensor t, int length) {
+        if (t.elementCount() != length) {
+            throw new JQuantException(checkpoint.source() + ": tensor " + t.name() + " has "
+                    + t.elementCount() + " elements, expected " + length);
+        }
+        return t.toFloats();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    Layer[] layers() {
+        return layers;
+    }
+
+    Tensor tokenEmbedding() {
+        return tokenEmbedding;
+    }
+
+    float[] outputNorm() {
+        return outputNorm;
+    }
+
+    Tensor output() {
+        return output;
+    }
+
+    float[] inverseFrequencies() {
+        return invFreq;
+    }
+
+    /** A fresh inference state (KV cache) for up to {@code maxContext} positions. */
+    public Session newSession(int maxContext) {
+        return new Session(this, maxContext);
+    }
+}
