@@ -83,13 +83,17 @@ public final class HfConfig {
                 : new Fields(file, ropeParams).dbl("rope_theta", 10000);
         JsonNode scaling = f.has("rope_scaling") ? root.get("rope_scaling") : ropeParams;
         boolean qwen2 = arch.name().equals("qwen2");
+        int ffn = f.requiredInt("intermediate_size");
+        int layers = f.requiredInt("num_hidden_layers");
+        int kvHeads = f.integer("num_key_value_heads", heads);
+        int vocab = f.requiredInt("vocab_size");
+        float eps = (float) f.dbl("rms_norm_eps", 1e-6);
+        RopeScaling ropeScaling = ropeScaling(new Fields(file, scaling));
+        boolean bias = qwen2 || f.bool("attention_bias", false);
+        boolean tied = f.bool("tie_word_embeddings", false);
         try {
-            return new ModelConfig(arch.name(), dim, f.requiredInt("intermediate_size"),
-                    f.requiredInt("num_hidden_layers"), heads, f.integer("num_key_value_heads", heads), headDim,
-                    f.requiredInt("vocab_size"), context, (float) f.dbl("rms_norm_eps", 1e-6), (float) theta,
-                    RopeStyle.HALF_SPLIT, ropeScaling(new Fields(file, scaling)),
-                    qwen2 || f.bool("attention_bias", false), arch.name().equals("qwen3"),
-                    f.bool("tie_word_embeddings", false));
+            return new ModelConfig(arch.name(), dim, ffn, layers, heads, kvHeads, headDim, vocab, context, eps,
+                    (float) theta, RopeStyle.HALF_SPLIT, ropeScaling, bias, arch.name().equals("qwen3"), tied);
         } catch (JQuantException e) {
             throw new JQuantException(file + ": " + e.getMessage());
         }
