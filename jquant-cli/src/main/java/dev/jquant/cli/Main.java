@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code jquant} command line. Each subcommand is a thin shell over the public Java API. */
 @Command(name = "jquant", mixinStandardHelpOptions = true, version = "jquant 0.1.0",
         description = "Quantize, measure, run and serve large language models, in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, TokenizeCommand.class, PerplexityCommand.class, InspectCommand.class, BenchCommand.class, EvalCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

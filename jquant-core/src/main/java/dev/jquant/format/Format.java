@@ -9,7 +9,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Rows are sequences of {@code n} elements with {@code n % blockSize() == 0}; a row of
  * {@code n} elements occupies {@code rowBytes(n)} bytes.
  */
-public sealed interface Format permits F32, F16, BF16 {
+public sealed interface Format permits F32, F16, BF16,
+        Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS {
 
     /** Canonical name, as llama.cpp spells it for GGUF types (e.g. "Q4_K"). */
     String name();

@@ -41,6 +41,11 @@ public record Checkpoint(Path source, String sourceFormat, ModelConfig config, M
         return Optional.ofNullable(tensors.get(name));
     }
 
+    /** The same checkpoint with another tokenizer (e.g. a llama2.c tokenizer.bin given on the command line). */
+    public Checkpoint withTokenizer(Tokenizer replacement) {
+        return new Checkpoint(source, sourceFormat, config, tensors, replacement, chatTemplate, metadata, resources);
+    }
+
     public long tensorBytes() {
         return tensors.values().stream().mapToLong(Tensor::byteSize).sum();
     }

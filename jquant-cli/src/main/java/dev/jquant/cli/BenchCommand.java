@@ -1,0 +1,63 @@
+package dev.jquant.cli;
+
+import dev.jquant.eval.SpeedBenchmark;
+import dev.jquant.kernel.Parallel;
+import dev.jquant.model.Checkpoint;
+import dev.jquant.model.Transformer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Prefill and decode tokens/s (like llama-bench's pp512/tg128), peak memory and weight GB/s.")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--prompt-tokens", defaultValue = "512", description = "prefill batch (default: ${DEFAULT-VALUE})")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "128", description = "decode steps (default: ${DEFAULT-VALUE})")
+    int genTokens;
+
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "measured runs after one warm-up (default: ${DEFAULT-VALUE})")
+    int repetitions;
+
+    @Option(names = "--json", description = "print one JSON object with prefill_tps, decode_tps, peak_rss_bytes, ...")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        try (Checkpoint c = modelOptions.load()) {
+            SpeedBenchmark.Result r = SpeedBenchmark.run(new Transformer(c), promptTokens, genTokens, repetitions,
+                    Parallel.get().threads());
+            if (json) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("model", c.source().toString());
+                out.put("threads", r.threads());
+                out.put("prompt_tokens", r.promptTokens());
+                out.put("gen_tokens", r.genTokens());
+                out.put("repetitions", r.repetitions());
+                out.put("prefill_tps", r.prefillTps());
+                out.put("prefill_tps_sd", r.prefillTpsSd());
+                out.put("decode_tps", r.decodeTps());
+                out.put("decode_tps_sd", r.decodeTpsSd());
+                out.put("weight_bytes", r.weightBytes());
+                out.put("decode_weight_gbps", r.decodeWeightGbPerSecond());
+                out.put("peak_rss_bytes", r.peakRssBytes());
+                System.out.println(Json.write(out));
+            } else {
+                System.out.printf("model    %s (%,d weight bytes), %d threads%n", c.source(), r.weightBytes(), r.threads());
+                System.out.printf("pp%-5d  %10.2f ± %.2f tokens/s%n", r.promptTokens(), r.prefillTps(), r.prefillTpsSd());
+                System.out.printf("tg%-5d  %10.2f ± %.2f tokens/s   (%.2f GB/s of weights)%n", r.genTokens(), r.decodeTps(),
+                        r.decodeTpsSd(), r.decodeWeightGbPerSecond());
+                System.out.printf("peak RSS %,d bytes%n", r.peakRssBytes());
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.jquant.format;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Vector building blocks for the block formats' dot products, and the dot product shared by
+ * formats without a kernel of their own: decode one chunk of blocks into a small scratch buffer,
+ * then multiply it with the activations by vector FMA.
+ */
+final class BlockDot {
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    /** Bytes with at least as many lanes as {@link #FS} (and at least 8, the smallest byte vector). */
+    static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED.withShape(
+            VectorShape.forBitSize(Math.max(64, 8 * FS.length())));
+    /** 16 bytes: the packed nibbles of one 32-element block. */
+    static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    /** Elements decoded at a time: one 256-element super-block, a whole number of blocks of every format. */
+    private static final int CHUNK = 256;
+
+    private BlockDot() {
+    }
+
+    /**
+     * {@code acc + sum_k q[k] * x[xo + k]} over all lanes of {@code q} (signed bytes), converted to
+     * floats {@link #FS}{@code .length()} at a time.
+     */
+    static FloatVector fmaBytes(ByteVector q, float[] x, int xo, FloatVector acc) {
+        int fl = FS.length();
+        for (int p = 0, parts = q.length() / fl; p < parts; p++) {
+            FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, FS, p);
+            acc = qf.fma(FloatVector.fromArray(FS, x, xo + p * fl), acc);
+        }
+        return acc;
+    }
+
+    /** {@code acc + sum x[xo..xo+len)}, len a multiple of {@link #FS}{@code .length()}. */
+    static FloatVector addFloats(float[] x, int xo, int len, FloatVector acc) {
+        for (int k = 0; k < len; k += FS.length()) {
+            acc = acc.add(FloatVector.fromArray(FS, x, xo + k));
+        }
+        return acc;
+    }
+
+    static float viaDecode(Format format, MemorySegment w, long offset, float[] x, int xOff, int n) {
+        GgmlMath.blocks(format, n);
+        float[] buf = new float[Math.min(CHUNK, n)];
+        long chunkBytes = format.rowBytes(buf.length);
+        FloatVector acc = FloatVector.zero(FS);
+        float tail = 0;
+        for (int start = 0; start < n; start += CHUNK, offset += chunkBytes) {
+            int len = Math.min(CHUNK, n - start);
+            format.decode(w, offset, buf, 0, len);
+            int i = 0;
+            for (int upper = FS.loopBound(len); i < upper; i += FS.length()) {
+                acc = FloatVector.fromArray(FS, buf, i).fma(FloatVector.fromArray(FS, x, xOff + start + i), acc);
+            }
+            for (; i < len; i++) {
+                tail += buf[i] * x[xOff + start + i];
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + tail;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.jquant.format;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.jquant.format.BlockDot.B128;
+import static dev.jquant.format.BlockDot.FS;
+
+/**
+ * ggml Q4_0, type 2: blocks of 32 weights, an FP16 scale {@code d} then 16 bytes of nibbles (byte j
+ * holds element j in its low and element j+16 in its high nibble); {@code w = d * (q - 8)}.
+ * Rows must be a multiple of 32 elements.
+ */
+public final class Q4_0 implements Format {
+    public static final Q4_0 INSTANCE = new Q4_0();
+    static final int BLOCK = 32;
+    static final int BLOCK_BYTES = 2 + BLOCK / 2;
+
+    private Q4_0() {
+    }
+
+    @Override public String name() { return "Q4_0"; }
+    @Override public int typeId() { return 2; }
+    @Override public int blockSize() { return BLOCK; }
+    @Override public int blockBytes() { return BLOCK_BYTES; }
+
+    @Override
+    public void decode(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            int yo = dstOff + b * BLOCK;
+            float d = GgmlMath.getHalf(src, bo);
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int q = GgmlMath.getByte(src, bo + 2 + j);
+                dst[yo + j] = ((q & 0x0F) - 8) * d;
+                dst[yo + j + BLOCK / 2] = ((q >>> 4) - 8) * d;
+            }
+        }
+    }
+
+    /** ggml's quantize_row_q4_0_ref: d = (the value of largest magnitude) / -8, q = min(15, (int) (x / d + 8.5)). */
+    @Override
+    public void encode(float[] src, int srcOff, int n, MemorySegment dst, long offset) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            int xo = srcOff + b * BLOCK;
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float amax = 0;
+            float max = 0;
+            for (int j = 0; j < BLOCK; j++) {
+                float v = src[xo + j];
+                if (amax < Math.abs(v)) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -8;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            GgmlMath.putHalf(dst, bo, d);
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int q0 = Math.min(15, (byte) (int) (src[xo + j] * id + 8.5f));
+                int q1 = Math.min(15, (byte) (int) (src[xo + BLOCK / 2 + j] * id + 8.5f));
+                GgmlMath.putByte(dst, bo + 2 + j, (q0 & 0xff) | (q1 << 4));
+            }
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            int xo = xOff + b * BLOCK;
+            ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + 2, ByteOrder.LITTLE_ENDIAN);
+            FloatVector sum = BlockDot.fmaBytes(q.and((byte) 0x0F).sub((byte) 8), x, xo, FloatVector.zero(FS));
+            sum = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), x, xo + BLOCK / 2, sum);
+            acc = sum.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,100 @@
+package dev.jquant.format;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.jquant.format.BlockDot.FS;
+import static dev.jquant.format.KQuants.QK_K;
+import static dev.jquant.format.KQuants.SCALE_BYTES;
+
+/**
+ * ggml Q4_K, type 12: super-blocks of 256 weights in eight sub-blocks of 32. Layout: FP16
+ * {@code d}, FP16 {@code dmin}, 12 bytes of 6-bit sub-block scales and mins (see
+ * {@link KQuants#scaleK4}), 128 bytes of nibbles: each 32-byte group holds sub-block 2i in its
+ * low and sub-block 2i+1 in its high nibbles. {@code w = d * sc * q - dmin * m}. Rows must be a
+ * multiple of 256 elements.
+ */
+public final class Q4_K implements Format {
+    public static final Q4_K INSTANCE = new Q4_K();
+    static final int QS = 4 + SCALE_BYTES;
+    static final int BLOCK_BYTES = QS + QK_K / 2;
+
+    private Q4_K() {
+    }
+
+    @Override public String name() { return "Q4_K"; }
+    @Override public int typeId() { return 12; }
+    @Override public int blockSize() { return QK_K; }
+    @Override public int blockBytes() { return BLOCK_BYTES; }
+
+    @Override
+    public void decode(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            int y = dstOff + b * QK_K;
+            float d = GgmlMath.getHalf(src, bo);
+            float min = GgmlMath.getHalf(src, bo + 2);
+            int[] sc = KQuants.readScales(src, bo + 4);
+            for (int j = 0; j < QK_K / 64; j++) {
+                float d1 = d * KQuants.scaleK4(2 * j, sc);
+                float m1 = min * KQuants.minK4(2 * j, sc);
+                float d2 = d * KQuants.scaleK4(2 * j + 1, sc);
+                float m2 = min * KQuants.minK4(2 * j + 1, sc);
+                long q = bo + QS + 32L * j;
+                for (int l = 0; l < 32; ++l) {
+                    dst[y++] = d1 * (GgmlMath.getByte(src, q + l) & 0xF) - m1;
+                }
+                for (int l = 0; l < 32; ++l) {
+                    dst[y++] = d2 * (GgmlMath.getByte(src, q + l) >> 4) - m2;
+                }
+            }
+        }
+    }
+
+    /** ggml's quantize_row_q4_K_ref (what ggml_quantize_chunk runs without an importance matrix). */
+    @Override
+    public void encode(float[] src, int srcOff, int n, MemorySegment dst, long offset) {
+        int nb = GgmlMath.blocks(this, n);
+        int[] L = new int[QK_K];
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            KQuants.quantizeScaleMinBlock(src, srcOff + b * QK_K, 15, -1.f, 20, L, dst, bo);
+            for (int j = 0; j < QK_K / 64; j++) {
+                for (int l = 0; l < 32; ++l) {
+                    GgmlMath.putByte(dst, bo + QS + 32L * j + l, L[64 * j + l] | (L[64 * j + l + 32] << 4));
+                }
+            }
+        }
+    }
+
+    /** Per sub-block: d * sc * sum(q * x) - dmin * m * sum(x). */
+    @Override
+    public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(w, bo);
+            float min = GgmlMath.getHalf(w, bo + 2);
+            int[] sc = KQuants.readScales(w, bo + 4);
+            for (int j = 0; j < QK_K / 64; j++) {
+                int xo = xOff + b * QK_K + 64 * j;
+                ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_256, w, bo + QS + 32L * j,
+                        ByteOrder.LITTLE_ENDIAN);
+                FloatVector lo = BlockDot.fmaBytes(q.and((byte) 0xF), x, xo, FloatVector.zero(FS));
+                FloatVector hi = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4), x, xo + 32, FloatVector.zero(FS));
+                acc = lo.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j, sc)), acc);
+                acc = hi.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j + 1, sc)), acc);
+                acc = BlockDot.addFloats(x, xo, 32, FloatVector.zero(FS)).fma(FloatVector.broadcast(FS, -min * KQuants.minK4(2 * j, sc)), acc);
+                acc = BlockDot.addFloats(x, xo + 32, 32, FloatVector.zero(FS))
+                        .fma(FloatVector.broadcast(FS, -min * KQuants.minK4(2 * j + 1, sc)), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}
