@@ -45,8 +45,11 @@ public abstract sealed class BaseTokenizer implements Tokenizer permits SpmToken
         this.tokenBytes = new byte[vocab.size()][];
     }
 
-    /** Encodes one stretch of text that holds no special token; {@code afterSpecial} is true at the start too. */
-    abstract void encodeText(String text, boolean afterSpecial, IntList out);
+    /**
+     * Encodes one stretch of text that holds no special token. {@code afterSpecial}: it starts the
+     * input or follows a special token; {@code atStart}: it starts the input.
+     */
+    abstract void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out);
 
     /** The bytes of a {@link TokenType#NORMAL} piece. */
     abstract byte[] normalBytes(String piece);
@@ -84,7 +87,7 @@ public abstract sealed class BaseTokenizer implements Tokenizer permits SpmToken
         boolean afterSpecial = true;
         for (SpecialTokens.Fragment f : specials.split(text, parseSpecial)) {
             if (f.isText()) {
-                encodeText(text.substring(f.start(), f.end()), afterSpecial, out);
+                encodeText(text.substring(f.start(), f.end()), afterSpecial, f.start() == 0, out);
                 afterSpecial = false;
             } else {
                 out.add(f.token());

@@ -37,7 +37,7 @@ final class GgufTokenizerLoader {
                 String preName = pre.isEmpty() ? "default" : pre;
                 SpecialIds defaults = new SpecialIds(11, 11, -1, -1, -1, -1, PreTokenizer.addsBos(preName), false, false);
                 yield new BpeTokenizer(vocab, ids(gguf, n, defaults), merges, PreTokenizer.forName(preName), true,
-                        PreTokenizer.ignoresMerges(preName), false);
+                        PreTokenizer.ignoresMerges(preName), false, false);
             }
             case "bert" -> {
                 SpecialIds ids = ids(gguf, n, new SpecialIds(101, -1, 100, 102, -1, -1, true, false, true));

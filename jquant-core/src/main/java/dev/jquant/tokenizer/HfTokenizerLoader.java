@@ -52,7 +52,7 @@ final class HfTokenizerLoader {
         Vocabulary vocab = table.build();
         PairTable ranks = BpeTokenizer.rankMerges(vocab, merges);
         SpecialIds ids = configIds(config, vocab, -1, -1, PreTokenizer.addsBos(pre), false);
-        return new BpeTokenizer(vocab, ids, ranks, PreTokenizer.forName(pre), true, PreTokenizer.ignoresMerges(pre), false);
+        return new BpeTokenizer(vocab, ids, ranks, PreTokenizer.forName(pre), true, PreTokenizer.ignoresMerges(pre), false, false);
     }
 
     private static BaseTokenizer fromTokenizerJson(Path file, JsonNode config) {
@@ -81,10 +81,12 @@ final class HfTokenizerLoader {
                     List<String> regexes = new ArrayList<>();
                     collectRegexes(root.path("pre_tokenizer"), regexes, where);
                     PreTokenizer pre = regexes.isEmpty() ? null : PreTokenizer.ofRegexes(where, regexes);
-                    return new BpeTokenizer(vocab, ids, ranks, pre, true, model.path("ignore_merges").asBoolean(false), false);
+                    return new BpeTokenizer(vocab, ids, ranks, pre, true, model.path("ignore_merges").asBoolean(false),
+                            false, false);
                 }
+                String scheme = prependScheme(root);
                 return new BpeTokenizer(vocab, ids, ranks, null, false, model.path("ignore_merges").asBoolean(false),
-                        prependsSpace(root));
+                        !scheme.equals("never"), scheme.equals("first"));
             }
             case "WordPiece" -> {
                 JsonNode normalizer = findType(root.path("normalizer"), "BertNormalizer");
@@ -102,18 +104,19 @@ final class HfTokenizerLoader {
         }
     }
 
-    /** Whether a Llama-2-style tokenizer.json puts ▁ in front of the text (Prepend normalizer or Metaspace). */
-    private static boolean prependsSpace(JsonNode root) {
-        JsonNode prepend = findType(root.path("normalizer"), "Prepend");
-        if (!prepend.isMissingNode()) {
-            return true;
+    /**
+     * Where a Llama-2-style tokenizer.json puts ▁ in front of text: "always" (Prepend normalizer, or
+     * Metaspace's default), "first" (only at the start of the input) or "never".
+     */
+    private static String prependScheme(JsonNode root) {
+        if (!findType(root.path("normalizer"), "Prepend").isMissingNode()) {
+            return "always";
         }
         JsonNode meta = findType(root.path("pre_tokenizer"), "Metaspace");
         if (meta.isMissingNode()) {
-            return false;
+            return "never";
         }
-        String scheme = meta.path("prepend_scheme").asText(meta.path("add_prefix_space").asBoolean(true) ? "always" : "never");
-        return !scheme.equals("never");
+        return meta.path("prepend_scheme").asText(meta.path("add_prefix_space").asBoolean(true) ? "always" : "never");
     }
 
     /** The regexes a byte-level pre_tokenizer applies, in order, in llama.cpp's keep-everything split style. */

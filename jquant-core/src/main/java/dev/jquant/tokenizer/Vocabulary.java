@@ -21,6 +21,7 @@ public final class Vocabulary {
     private final boolean[] lstrip;
     private final boolean[] rstrip;
     private final int maxPieceLength;
+    private final int[] charIds; // id of each one-char (BMP) piece, -1 if none: the hot lookup of every encoder
 
     Vocabulary(String source, List<String> pieces, float[] scores, TokenType[] types) {
         int n = pieces.size();
@@ -48,6 +49,13 @@ public final class Vocabulary {
             longest = Math.max(longest, piece.length());
         }
         this.maxPieceLength = longest;
+        this.charIds = new int[Character.MAX_VALUE + 1];
+        Arrays.fill(charIds, -1);
+        for (int i = 0; i < n; i++) {
+            if (this.pieces[i].length() == 1) {
+                charIds[this.pieces[i].charAt(0)] = i;
+            }
+        }
         this.lstrip = new boolean[n];
         this.rstrip = new boolean[n];
     }
@@ -77,6 +85,11 @@ public final class Vocabulary {
     public int id(String piece) {
         Integer id = ids.get(piece);
         return id == null ? -1 : id;
+    }
+
+    /** The id of the piece that is exactly this code point, or -1. */
+    int codePointId(int cp) {
+        return cp <= Character.MAX_VALUE ? charIds[cp] : id(Character.toString(cp));
     }
 
     int maxPieceLength() {
