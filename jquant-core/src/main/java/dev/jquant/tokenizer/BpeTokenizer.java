@@ -59,14 +59,6 @@ public final class BpeTokenizer extends BaseTokenizer {
         return table;
     }
 
-    public PreTokenizer preTokenizer() {
-        return pre;
-    }
-
-    public boolean byteLevel() {
-        return byteLevel;
-    }
-
     @Override
     void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out) {
         String input = text;

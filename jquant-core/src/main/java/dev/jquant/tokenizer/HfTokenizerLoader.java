@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -225,9 +224,7 @@ final class HfTokenizerLoader {
         }
 
         void addConfigTokens(JsonNode config) {
-            Iterator<Map.Entry<String, JsonNode>> it = config.path("added_tokens_decoder").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : config.path("added_tokens_decoder").properties()) {
                 int id;
                 try {
                     id = Integer.parseInt(e.getKey());
@@ -270,9 +267,7 @@ final class HfTokenizerLoader {
             throw new JQuantException(file + ": no vocabulary object (expected {\"piece\": id, ...})");
         }
         Map<String, Integer> out = new HashMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
                 throw new JQuantException(file + ": vocabulary entry '" + e.getKey() + "' has id " + e.getValue()
                         + ", not a non-negative integer");
@@ -287,15 +282,12 @@ final class HfTokenizerLoader {
         if (!merges.isArray()) {
             throw new JQuantException(where + ": model.merges is missing or not a list");
         }
-        List<String> lines = new ArrayList<>();
         List<String[]> out = new ArrayList<>(merges.size());
         for (JsonNode m : merges) {
             if (m.isArray() && m.size() == 2) {
                 out.add(new String[] {m.path(0).asText(), m.path(1).asText()});
             } else if (m.isTextual()) {
-                lines.clear();
-                lines.add(m.asText());
-                out.add(GgufTokenizerLoader.splitMerges(lines, where).getFirst());
+                out.add(GgufTokenizerLoader.splitMerge(m.asText(), out.size(), where));
             } else {
                 throw new JQuantException(where + ": merge #" + out.size() + " " + m + " is neither \"a b\" nor [a, b]");
             }

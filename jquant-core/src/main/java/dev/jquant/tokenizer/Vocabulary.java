@@ -114,19 +114,10 @@ public final class Vocabulary {
         types[checkId(id)] = type;
     }
 
-    /** Whether {@code id} names a vocabulary entry. */
-    public boolean contains(int id) {
-        return id >= 0 && id < pieces.length;
-    }
-
     private int checkId(int id) {
         if (id < 0 || id >= pieces.length) {
             throw new JQuantException(source + ": token id " + id + " is outside the vocabulary (0.." + (pieces.length - 1) + ")");
         }
         return id;
-    }
-
-    TokenType[] typesCopy() {
-        return Arrays.copyOf(types, types.length);
     }
 }
