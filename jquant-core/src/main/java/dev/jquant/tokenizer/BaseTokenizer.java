@@ -21,7 +21,6 @@ public abstract sealed class BaseTokenizer implements Tokenizer permits SpmToken
     private final SpecialIds ids;
     private final SpecialTokens specials;
     private final Set<Integer> stopTokens;
-    private final byte[][] tokenBytes;
 
     BaseTokenizer(Vocabulary vocab, SpecialIds ids) {
         this.vocab = vocab;
@@ -42,11 +41,13 @@ public abstract sealed class BaseTokenizer implements Tokenizer permits SpmToken
         }
         this.stopTokens = Collections.unmodifiableSet(stops);
         this.specials = new SpecialTokens(vocab);
-        this.tokenBytes = new byte[vocab.size()][];
     }
 
-    /** Encodes one stretch of text that holds no special token; {@code afterSpecial} is true at the start too. */
-    abstract void encodeText(String text, boolean afterSpecial, IntList out);
+    /**
+     * Encodes one stretch of text that holds no special token. {@code afterSpecial}: it starts the
+     * input or follows a special token; {@code atStart}: it starts the input.
+     */
+    abstract void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out);
 
     /** The bytes of a {@link TokenType#NORMAL} piece. */
     abstract byte[] normalBytes(String piece);
@@ -84,7 +85,7 @@ public abstract sealed class BaseTokenizer implements Tokenizer permits SpmToken
         boolean afterSpecial = true;
         for (SpecialTokens.Fragment f : specials.split(text, parseSpecial)) {
             if (f.isText()) {
-                encodeText(text.substring(f.start(), f.end()), afterSpecial, out);
+                encodeText(text.substring(f.start(), f.end()), afterSpecial, f.start() == 0, out);
                 afterSpecial = false;
             } else {
                 out.add(f.token());
@@ -100,12 +101,13 @@ public abstract sealed class BaseTokenizer implements Tokenizer permits SpmToken
 
     @Override
     public byte[] tokenBytes(int id) {
-        byte[] bytes = tokenBytes[checkId(id)];
-        if (bytes == null) {
-            bytes = computeBytes(id);
-            tokenBytes[id] = bytes;
-        }
-        return bytes.clone();
+        String piece = vocab.piece(id);
+        return switch (vocab.type(id)) {
+            case NORMAL -> normalBytes(piece);
+            case USER_DEFINED -> piece.getBytes(StandardCharsets.UTF_8);
+            case BYTE -> new byte[] {(byte) byteValue(piece)};
+            case CONTROL, UNKNOWN, UNUSED, UNDEFINED -> new byte[0];
+        };
     }
 
     @Override
@@ -127,16 +129,6 @@ public abstract sealed class BaseTokenizer implements Tokenizer permits SpmToken
             prev = id;
         }
         return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private byte[] computeBytes(int id) {
-        String piece = vocab.piece(id);
-        return switch (vocab.type(id)) {
-            case NORMAL -> normalBytes(piece);
-            case USER_DEFINED -> piece.getBytes(StandardCharsets.UTF_8);
-            case BYTE -> new byte[] {(byte) byteValue(piece)};
-            case CONTROL, UNKNOWN, UNUSED, UNDEFINED -> new byte[0];
-        };
     }
 
     /** The byte of a {@code <0xXX>} piece, or -1 if the piece is not one. */
@@ -194,13 +186,5 @@ public abstract sealed class BaseTokenizer implements Tokenizer permits SpmToken
 
     SpecialIds specialIds() {
         return ids;
-    }
-
-    private int checkId(int id) {
-        if (!vocab.contains(id)) {
-            throw new dev.jquant.JQuantException(vocab.source() + ": token id " + id + " is outside the vocabulary (0.."
-                    + (vocab.size() - 1) + ")");
-        }
-        return id;
     }
 }

@@ -18,21 +18,25 @@ public final class BpeTokenizer extends BaseTokenizer {
     private final boolean byteLevel;
     private final boolean ignoreMerges;
     private final boolean addSpacePrefix;
+    private final boolean prefixOnlyAtStart;
     private final PairTable merges;
     private final int[] byteTokens;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
      * @param pre          splits text before merging; null for none
-     * @param ignoreMerges emit a pre-token that is a whole vocabulary entry as is (Llama 3)
+     * @param ignoreMerges      emit a pre-token that is a whole vocabulary entry as is (Llama 3)
+     * @param addSpacePrefix    (not byte-level) put ▁ in front of text that follows a special token or starts the input
+     * @param prefixOnlyAtStart (not byte-level) only in front of the input's start (Metaspace prepend_scheme "first")
      */
     BpeTokenizer(Vocabulary vocab, SpecialIds ids, PairTable merges, PreTokenizer pre, boolean byteLevel,
-                 boolean ignoreMerges, boolean addSpacePrefix) {
+                 boolean ignoreMerges, boolean addSpacePrefix, boolean prefixOnlyAtStart) {
         super(vocab, ids);
         this.pre = pre;
         this.byteLevel = byteLevel;
         this.ignoreMerges = ignoreMerges;
         this.addSpacePrefix = addSpacePrefix;
+        this.prefixOnlyAtStart = prefixOnlyAtStart;
         this.merges = merges;
         this.byteTokens = byteFallbackIds(vocab);
     }
@@ -55,19 +59,12 @@ public final class BpeTokenizer extends BaseTokenizer {
         return table;
     }
 
-    public PreTokenizer preTokenizer() {
-        return pre;
-    }
-
-    public boolean byteLevel() {
-        return byteLevel;
-    }
-
     @Override
-    void encodeText(String text, boolean afterSpecial, IntList out) {
+    void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out) {
         String input = text;
         if (!byteLevel) {
-            input = (addSpacePrefix && afterSpecial ? " " + text : text).replace(' ', SpmTokenizer.SPACE);
+            boolean prefix = prefixOnlyAtStart ? atStart : afterSpecial;
+            input = (addSpacePrefix && prefix ? " " + text : text).replace(' ', SpmTokenizer.SPACE);
         }
         List<String> words = pre == null ? List.of(input) : pre.split(input);
         for (String word : words) {
@@ -100,7 +97,7 @@ public final class BpeTokenizer extends BaseTokenizer {
         for (int i = 0; i < word.length(); ) {
             int cp = word.codePointAt(i);
             int len = Character.charCount(cp);
-            int id = vocab.id(word.substring(i, i + len));
+            int id = vocab.codePointId(cp);
             symbols[n++] = id >= 0 ? id : -(cp + 1); // negative: a character outside the vocabulary
             i += len;
         }

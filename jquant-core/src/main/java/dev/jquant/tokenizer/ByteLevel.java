@@ -37,10 +37,6 @@ final class ByteLevel {
         return new String(out);
     }
 
-    static char charOf(int b) {
-        return BYTE_TO_CHAR[b & 0xff];
-    }
-
     /** The byte a mapped character stands for, or -1 if {@code c} is not one of the 256. */
     static int byteOf(int c) {
         return c >= 0 && c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;

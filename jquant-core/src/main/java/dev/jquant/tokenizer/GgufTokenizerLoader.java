@@ -37,7 +37,7 @@ final class GgufTokenizerLoader {
                 String preName = pre.isEmpty() ? "default" : pre;
                 SpecialIds defaults = new SpecialIds(11, 11, -1, -1, -1, -1, PreTokenizer.addsBos(preName), false, false);
                 yield new BpeTokenizer(vocab, ids(gguf, n, defaults), merges, PreTokenizer.forName(preName), true,
-                        PreTokenizer.ignoresMerges(preName), false);
+                        PreTokenizer.ignoresMerges(preName), false, false);
             }
             case "bert" -> {
                 SpecialIds ids = ids(gguf, n, new SpecialIds(101, -1, 100, 102, -1, -1, true, false, true));
@@ -87,14 +87,18 @@ final class GgufTokenizerLoader {
     static List<String[]> splitMerges(List<String> lines, String where) {
         List<String[]> out = new ArrayList<>(lines.size());
         for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            int space = line.indexOf(' ', 1);
-            if (space < 0) {
-                throw new JQuantException(where + ": merge #" + i + " '" + line + "' is not two pieces separated by a space");
-            }
-            out.add(new String[] {line.substring(0, space), line.substring(space + 1)});
+            out.add(splitMerge(lines.get(i), i, where));
         }
         return out;
+    }
+
+    /** "left right" split at the first space after the first character (a piece may be a lone space-like char). */
+    static String[] splitMerge(String line, int index, String where) {
+        int space = line.indexOf(' ', 1);
+        if (space < 0) {
+            throw new JQuantException(where + ": merge #" + index + " '" + line + "' is not two pieces separated by a space");
+        }
+        return new String[] {line.substring(0, space), line.substring(space + 1)};
     }
 
     private static List<String> strings(GgufFile gguf, String key) {

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -52,7 +51,7 @@ final class HfTokenizerLoader {
         Vocabulary vocab = table.build();
         PairTable ranks = BpeTokenizer.rankMerges(vocab, merges);
         SpecialIds ids = configIds(config, vocab, -1, -1, PreTokenizer.addsBos(pre), false);
-        return new BpeTokenizer(vocab, ids, ranks, PreTokenizer.forName(pre), true, PreTokenizer.ignoresMerges(pre), false);
+        return new BpeTokenizer(vocab, ids, ranks, PreTokenizer.forName(pre), true, PreTokenizer.ignoresMerges(pre), false, false);
     }
 
     private static BaseTokenizer fromTokenizerJson(Path file, JsonNode config) {
@@ -81,10 +80,12 @@ final class HfTokenizerLoader {
                     List<String> regexes = new ArrayList<>();
                     collectRegexes(root.path("pre_tokenizer"), regexes, where);
                     PreTokenizer pre = regexes.isEmpty() ? null : PreTokenizer.ofRegexes(where, regexes);
-                    return new BpeTokenizer(vocab, ids, ranks, pre, true, model.path("ignore_merges").asBoolean(false), false);
+                    return new BpeTokenizer(vocab, ids, ranks, pre, true, model.path("ignore_merges").asBoolean(false),
+                            false, false);
                 }
+                String scheme = prependScheme(root);
                 return new BpeTokenizer(vocab, ids, ranks, null, false, model.path("ignore_merges").asBoolean(false),
-                        prependsSpace(root));
+                        !scheme.equals("never"), scheme.equals("first"));
             }
             case "WordPiece" -> {
                 JsonNode normalizer = findType(root.path("normalizer"), "BertNormalizer");
@@ -102,18 +103,19 @@ final class HfTokenizerLoader {
         }
     }
 
-    /** Whether a Llama-2-style tokenizer.json puts ▁ in front of the text (Prepend normalizer or Metaspace). */
-    private static boolean prependsSpace(JsonNode root) {
-        JsonNode prepend = findType(root.path("normalizer"), "Prepend");
-        if (!prepend.isMissingNode()) {
-            return true;
+    /**
+     * Where a Llama-2-style tokenizer.json puts ▁ in front of text: "always" (Prepend normalizer, or
+     * Metaspace's default), "first" (only at the start of the input) or "never".
+     */
+    private static String prependScheme(JsonNode root) {
+        if (!findType(root.path("normalizer"), "Prepend").isMissingNode()) {
+            return "always";
         }
         JsonNode meta = findType(root.path("pre_tokenizer"), "Metaspace");
         if (meta.isMissingNode()) {
-            return false;
+            return "never";
         }
-        String scheme = meta.path("prepend_scheme").asText(meta.path("add_prefix_space").asBoolean(true) ? "always" : "never");
-        return !scheme.equals("never");
+        return meta.path("prepend_scheme").asText(meta.path("add_prefix_space").asBoolean(true) ? "always" : "never");
     }
 
     /** The regexes a byte-level pre_tokenizer applies, in order, in llama.cpp's keep-everything split style. */
@@ -222,9 +224,7 @@ final class HfTokenizerLoader {
         }
 
         void addConfigTokens(JsonNode config) {
-            Iterator<Map.Entry<String, JsonNode>> it = config.path("added_tokens_decoder").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : config.path("added_tokens_decoder").properties()) {
                 int id;
                 try {
                     id = Integer.parseInt(e.getKey());
@@ -267,9 +267,7 @@ final class HfTokenizerLoader {
             throw new JQuantException(file + ": no vocabulary object (expected {\"piece\": id, ...})");
         }
         Map<String, Integer> out = new HashMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
                 throw new JQuantException(file + ": vocabulary entry '" + e.getKey() + "' has id " + e.getValue()
                         + ", not a non-negative integer");
@@ -284,15 +282,12 @@ final class HfTokenizerLoader {
         if (!merges.isArray()) {
             throw new JQuantException(where + ": model.merges is missing or not a list");
         }
-        List<String> lines = new ArrayList<>();
         List<String[]> out = new ArrayList<>(merges.size());
         for (JsonNode m : merges) {
             if (m.isArray() && m.size() == 2) {
                 out.add(new String[] {m.path(0).asText(), m.path(1).asText()});
             } else if (m.isTextual()) {
-                lines.clear();
-                lines.add(m.asText());
-                out.add(GgufTokenizerLoader.splitMerges(lines, where).getFirst());
+                out.add(GgufTokenizerLoader.splitMerge(m.asText(), out.size(), where));
             } else {
                 throw new JQuantException(where + ": merge #" + out.size() + " " + m + " is neither \"a b\" nor [a, b]");
             }

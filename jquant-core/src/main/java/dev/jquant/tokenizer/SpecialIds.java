@@ -5,7 +5,4 @@ package dev.jquant.tokenizer;
  * {@code addBos}/{@code addEos}/{@code addSep} say what the model expects around a prompt.
  */
 record SpecialIds(int bos, int eos, int unk, int sep, int eot, int eom, boolean addBos, boolean addEos, boolean addSep) {
-    SpecialIds withAddBos(boolean add) {
-        return new SpecialIds(bos, eos, unk, sep, eot, eom, add, addEos, addSep);
-    }
 }

@@ -43,14 +43,14 @@ public final class SpmTokenizer extends BaseTokenizer {
     }
 
     @Override
-    void encodeText(String text, boolean afterSpecial, IntList out) {
+    void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out) {
         String escaped = (addSpacePrefix && afterSpecial ? " " + text : text).replace(' ', SPACE);
         int[] symbols = new int[escaped.length()];
         int n = 0;
         for (int i = 0; i < escaped.length(); ) {
             int cp = escaped.codePointAt(i);
             int len = Character.charCount(cp);
-            int id = vocab.id(escaped.substring(i, i + len));
+            int id = vocab.codePointId(cp);
             symbols[n++] = id >= 0 ? id : -(cp + 1); // negative: a character no piece covers
             i += len;
         }

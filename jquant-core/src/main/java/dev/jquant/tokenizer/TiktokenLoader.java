@@ -76,7 +76,7 @@ final class TiktokenLoader {
             types[n + i] = TokenType.CONTROL;
         }
         Vocabulary vocab = new Vocabulary(file.toString(), pieces, new float[size], types);
-        return new BpeTokenizer(vocab, ids.of(vocab), rankPairs(vocab, n), pre, true, true, false);
+        return new BpeTokenizer(vocab, ids.of(vocab), rankPairs(vocab, n), pre, true, true, false, false);
     }
 
     private static PairTable rankPairs(Vocabulary vocab, int ranked) {

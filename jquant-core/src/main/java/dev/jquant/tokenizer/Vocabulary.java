@@ -21,6 +21,7 @@ public final class Vocabulary {
     private final boolean[] lstrip;
     private final boolean[] rstrip;
     private final int maxPieceLength;
+    private final int[] charIds; // id of each one-char (BMP) piece, -1 if none: the hot lookup of every encoder
 
     Vocabulary(String source, List<String> pieces, float[] scores, TokenType[] types) {
         int n = pieces.size();
@@ -48,6 +49,13 @@ public final class Vocabulary {
             longest = Math.max(longest, piece.length());
         }
         this.maxPieceLength = longest;
+        this.charIds = new int[Character.MAX_VALUE + 1];
+        Arrays.fill(charIds, -1);
+        for (int i = 0; i < n; i++) {
+            if (this.pieces[i].length() == 1) {
+                charIds[this.pieces[i].charAt(0)] = i;
+            }
+        }
         this.lstrip = new boolean[n];
         this.rstrip = new boolean[n];
     }
@@ -79,6 +87,11 @@ public final class Vocabulary {
         return id == null ? -1 : id;
     }
 
+    /** The id of the piece that is exactly this code point, or -1. */
+    int codePointId(int cp) {
+        return cp <= Character.MAX_VALUE ? charIds[cp] : id(Character.toString(cp));
+    }
+
     int maxPieceLength() {
         return maxPieceLength;
     }
@@ -101,19 +114,10 @@ public final class Vocabulary {
         types[checkId(id)] = type;
     }
 
-    /** Whether {@code id} names a vocabulary entry. */
-    public boolean contains(int id) {
-        return id >= 0 && id < pieces.length;
-    }
-
     private int checkId(int id) {
         if (id < 0 || id >= pieces.length) {
             throw new JQuantException(source + ": token id " + id + " is outside the vocabulary (0.." + (pieces.length - 1) + ")");
         }
         return id;
-    }
-
-    TokenType[] typesCopy() {
-        return Arrays.copyOf(types, types.length);
     }
 }

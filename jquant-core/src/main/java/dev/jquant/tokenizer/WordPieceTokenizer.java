@@ -24,7 +24,7 @@ public final class WordPieceTokenizer extends BaseTokenizer {
     }
 
     @Override
-    void encodeText(String text, boolean afterSpecial, IntList out) {
+    void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out) {
         for (String word : words(text)) {
             encodeWord(SpmTokenizer.SPACE + word, out);
         }

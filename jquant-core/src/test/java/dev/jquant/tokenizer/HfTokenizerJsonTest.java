@@ -1,5 +1,7 @@
 package dev.jquant.tokenizer;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jquant.JQuantException;
 import dev.jquant.io.gguf.GgufFile;
 import org.junit.jupiter.api.Test;
@@ -46,6 +48,27 @@ class HfTokenizerJsonTest {
         Tokenizer hf = Tokenizers.fromHfDirectory(dir);
         String text = BpeTokenizerTest.warAndPeace(150_000) + "\n日本語のテキスト 🙂 «ünïcödé»\t tabs";
         assertArrayEquals(spm.encode(text, true), hf.encode(text, true));
+    }
+
+    @Test
+    void metaspacePreTokenizerPrependsOnlyAtTheStartWithSchemeFirst() throws IOException {
+        Tokenizer spm = SpmTokenizerTest.stories260kGguf();
+        Path json = dir.resolve("tokenizer.json");
+        HfTokenizerJson.write(spm, json);
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = (ObjectNode) mapper.readTree(json.toFile());
+        // the newer Llama/Mistral layout: no normalizer, a Metaspace pre-tokenizer
+        root.putNull("normalizer");
+        root.putObject("pre_tokenizer").put("type", "Metaspace").put("replacement", "\u2581")
+                .put("prepend_scheme", "first").put("split", false);
+        mapper.writeValue(json.toFile(), root);
+        Tokenizer first = Tokenizers.fromHfDirectory(dir);
+        assertArrayEquals(new int[] {1, 403, 407, 261, 378}, first.encode("Once upon a time", true));
+        int[] ids = first.encode("Once</s>upon", false, true);
+        assertEquals(2, ids[1]);
+        assertTrue(!first.piece(ids[2]).startsWith("\u2581"), first.piece(ids[2]));
+        int[] always = spm.encode("Once</s>upon", false, true);
+        assertTrue(spm.piece(always[2]).startsWith("\u2581"), spm.piece(always[2]));
     }
 
     @Test
