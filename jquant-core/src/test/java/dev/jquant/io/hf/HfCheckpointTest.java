@@ -152,6 +152,26 @@ class HfCheckpointTest {
         }
     }
 
+    /** Any format the engine reads converts: llama.cpp's Q4_K_M mix becomes its dequantized F32 weights. */
+    @Test
+    void quantizedGgufDequantizesIntoHf() {
+        Path hf = dir.resolve("q4");
+        try (Checkpoint q = JQuant.load(SharedData.file("stories260K/llama.cpp-quantized/s260k-Q4_K_M.gguf"))) {
+            HfCheckpointWriter.write(q, hf, F32.INSTANCE);
+            try (Checkpoint h = JQuant.load(hf)) {
+                String name = TensorNames.block(1, TensorNames.FFN_UP);
+                assertFalse(q.tensor(name).format() instanceof F32, "the source is quantized");
+                assertArrayEquals(q.tensor(name).toFloats(), h.tensor(name).toFloats());
+                float[][] a = Logits.prefill(q, PROMPT);
+                float[][] b = Logits.prefill(h, PROMPT);
+                for (int t = 0; t < PROMPT.length; t++) {
+                    assertEquals(argmax(a[t]), argmax(b[t]), "position " + t);
+                }
+                Logits.assertClose(a, b, 1e-3); // same weights; only the order of float sums differs
+            }
+        }
+    }
+
     @Test
     void readsGenerationConfigAndChatTemplate() throws IOException {
         Path hf = dir.resolve("m");
