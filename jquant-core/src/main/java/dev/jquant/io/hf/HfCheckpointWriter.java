@@ -36,6 +36,8 @@ public final class HfCheckpointWriter {
     /** transformers' default max_shard_size ("5GB"). */
     public static final long DEFAULT_SHARD_BYTES = 5_000_000_000L;
     private static final String LLAMA3_FREQS = "rope_freqs.weight";
+    private static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer.model", "vocab.json",
+            "merges.txt", "special_tokens_map.json", "added_tokens.json");
 
     private HfCheckpointWriter() {
     }
@@ -57,10 +59,8 @@ public final class HfCheckpointWriter {
             Files.deleteIfExists(dir.resolve(HfCheckpointLoader.CONFIG)); // the directory loads again only when complete
             writeWeights(c, dir, dtype, maxShardBytes);
             writeGenerationConfig(c, dir);
-            if (c.chatTemplate() != null) {
-                writeAtomically(dir.resolve(HfCheckpointLoader.TOKENIZER_CONFIG),
-                        HfConfig.JSON.writeValueAsString(Map.of("chat_template", c.chatTemplate())));
-            }
+            writeTokenizerConfig(c, dir);
+            copyTokenizerFiles(c, dir);
             writeAtomically(dir.resolve(HfCheckpointLoader.CONFIG), HfConfig.JSON.writeValueAsString(configJson));
         } catch (IOException e) {
             throw new JQuantException(dir + ": cannot write: " + e.getMessage(), e);
@@ -165,20 +165,52 @@ public final class HfCheckpointWriter {
         return order;
     }
 
+    /** The source's generation_config.json when it came from one (sampling defaults included), else bos/eos. */
     private static void writeGenerationConfig(Checkpoint c, Path dir) throws IOException {
+        Map<String, Object> g = copyOf(c.metadata().get("hf.generation_config"));
         Integer bos = bosId(c);
         List<Integer> eos = eosIds(c);
-        if (bos == null && eos.isEmpty()) {
-            return;
-        }
-        Map<String, Object> g = new LinkedHashMap<>();
         if (bos != null) {
-            g.put("bos_token_id", bos);
+            g.putIfAbsent("bos_token_id", bos);
         }
         if (!eos.isEmpty()) {
-            g.put("eos_token_id", eos.size() == 1 ? eos.getFirst() : eos);
+            g.putIfAbsent("eos_token_id", eos.size() == 1 ? eos.getFirst() : eos);
         }
-        writeAtomically(dir.resolve(HfCheckpointLoader.GENERATION_CONFIG), HfConfig.JSON.writeValueAsString(g));
+        if (!g.isEmpty()) {
+            writeAtomically(dir.resolve(HfCheckpointLoader.GENERATION_CONFIG), HfConfig.JSON.writeValueAsString(g));
+        }
+    }
+
+    private static void writeTokenizerConfig(Checkpoint c, Path dir) throws IOException {
+        Map<String, Object> t = copyOf(c.metadata().get("hf.tokenizer_config"));
+        if (c.chatTemplate() != null) {
+            t.put("chat_template", c.chatTemplate());
+        }
+        if (!t.isEmpty()) {
+            writeAtomically(dir.resolve(HfCheckpointLoader.TOKENIZER_CONFIG), HfConfig.JSON.writeValueAsString(t));
+        }
+    }
+
+    /** A checkpoint read from a Hugging Face directory keeps its tokenizer files as they were. */
+    private static void copyTokenizerFiles(Checkpoint c, Path dir) throws IOException {
+        if (!c.sourceFormat().equals("safetensors") || !Files.isDirectory(c.source())
+                || Files.isSameFile(c.source(), dir)) {
+            return;
+        }
+        for (String name : TOKENIZER_FILES) {
+            Path from = c.source().resolve(name);
+            if (Files.isRegularFile(from)) {
+                Files.copy(from, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    private static Map<String, Object> copyOf(Object map) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (map instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> out.put(String.valueOf(k), v));
+        }
+        return out;
     }
 
     /** From the tokenizer when there is one, else from the metadata a loader left. */

@@ -188,8 +188,19 @@ class HfCheckpointTest {
             assertNull(c.tokenizer(), "no tokenizer files");
         }
         Files.writeString(hf.resolve("chat_template.jinja"), "{% for m in messages %}{{ m }}{% endfor %}");
+        Files.writeString(hf.resolve("special_tokens_map.json"), "{\"eos_token\": \"</s>\"}");
         try (Checkpoint c = JQuant.load(hf)) {
             assertEquals("{% for m in messages %}{{ m }}{% endfor %}", c.chatTemplate());
+            // written again (as BF16): sampling defaults, template and tokenizer files travel along
+            Path copy = dir.resolve("copy");
+            HfCheckpointWriter.write(c, copy, BF16.INSTANCE);
+            assertEquals("{\"eos_token\": \"</s>\"}", Files.readString(copy.resolve("special_tokens_map.json")));
+            assertEquals(0.8, HfConfig.readJson(copy.resolve("generation_config.json")).get("top_p").asDouble());
+            assertEquals("</s>", HfConfig.readJson(copy.resolve("tokenizer_config.json")).get("eos_token").asText());
+            try (Checkpoint d = JQuant.load(copy)) {
+                assertEquals(c.chatTemplate(), d.chatTemplate());
+                assertEquals(List.of(2, 7), d.metadata().get("eos_token_ids"));
+            }
         }
     }
 
