@@ -10,6 +10,7 @@ import dev.jquant.io.safetensors.SafetensorsWriter;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.model.ModelConfig;
 import dev.jquant.model.ModelShapes;
+import dev.jquant.model.RopePermutation;
 import dev.jquant.model.RopeStyle;
 import dev.jquant.model.TensorNames;
 import dev.jquant.tensor.Tensor;
@@ -133,36 +134,13 @@ public final class HfCheckpointWriter {
         return w;
     }
 
-    /**
-     * For adjacent-pair checkpoints, the source row of each Hugging Face q/k row: within a head,
-     * HF row {@code j*half + i} is the adjacent-pair row {@code 2i + j} (the inverse of the permute()
-     * llama.cpp's converter applies). Null when rows stay as they are.
-     */
-    static int[] halfSplitOrder(ModelConfig c, String name) {
-        if (c.ropeStyle() != RopeStyle.ADJACENT_PAIRS) {
+    /** For adjacent-pair checkpoints, the source row of each Hugging Face q/k row; null when rows stay put. */
+    private static int[] halfSplitOrder(ModelConfig c, String name) {
+        int heads = RopePermutation.rotatedHeads(c, name);
+        if (c.ropeStyle() != RopeStyle.ADJACENT_PAIRS || heads == 0) {
             return null;
         }
-        String suffix = name.substring(name.indexOf('.', name.indexOf('.') + 1) + 1);
-        int heads = switch (suffix) {
-            case TensorNames.ATTN_Q, TensorNames.ATTN_Q_BIAS -> c.heads();
-            case TensorNames.ATTN_K, TensorNames.ATTN_K_BIAS -> c.kvHeads();
-            case TensorNames.ATTN_Q_NORM, TensorNames.ATTN_K_NORM -> 1;
-            default -> 0;
-        };
-        if (heads == 0 || !name.startsWith("blk.")) {
-            return null;
-        }
-        int hd = c.headDim();
-        int half = hd / 2;
-        int[] order = new int[heads * hd];
-        for (int h = 0; h < heads; h++) {
-            for (int j = 0; j < 2; j++) {
-                for (int i = 0; i < half; i++) {
-                    order[h * hd + j * half + i] = h * hd + 2 * i + j;
-                }
-            }
-        }
-        return order;
+        return RopePermutation.halfSplitFromAdjacent(heads, c.headDim());
     }
 
     /** The source's generation_config.json when it came from one (sampling defaults included), else bos/eos. */
