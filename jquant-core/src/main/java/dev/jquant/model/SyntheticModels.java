@@ -136,35 +136,20 @@ public final class SyntheticModels {
                 c.qkNorm(), c.tiedOutput());
     }
 
-    /**
-     * llama.cpp's permute(): within each head, adjacent-pair row {@code 2i + j} is half-split row
-     * {@code j*half + i}. Other tensors are returned unchanged.
-     */
+    /** llama.cpp's permute() of q/k rows (see {@link RopePermutation}); other tensors are returned unchanged. */
     private static Tensor toAdjacentPairs(ModelConfig c, Tensor t, Arena arena) {
-        String name = t.name();
-        int heads;
-        if (name.endsWith("." + TensorNames.ATTN_Q) || name.endsWith("." + TensorNames.ATTN_Q_BIAS)) {
-            heads = c.heads();
-        } else if (name.endsWith("." + TensorNames.ATTN_K) || name.endsWith("." + TensorNames.ATTN_K_BIAS)) {
-            heads = c.kvHeads();
-        } else {
+        int heads = RopePermutation.rotatedHeads(c, t.name());
+        if (heads == 0) {
             return t;
         }
-        int hd = c.headDim();
-        int half = hd / 2;
+        int[] from = RopePermutation.adjacentFromHalfSplit(heads, c.headDim());
         int rowLength = t.rank() == 1 ? 1 : t.cols();
         float[] src = t.toFloats();
         float[] dst = new float[src.length];
-        for (int h = 0; h < heads; h++) {
-            for (int i = 0; i < half; i++) {
-                for (int j = 0; j < 2; j++) {
-                    int to = h * hd + 2 * i + j;
-                    int from = h * hd + j * half + i;
-                    System.arraycopy(src, from * rowLength, dst, to * rowLength, rowLength);
-                }
-            }
+        for (int r = 0; r < from.length; r++) {
+            System.arraycopy(src, from[r] * rowLength, dst, r * rowLength, rowLength);
         }
-        return Tensor.ofFloats(name, dst, arena, t.shape());
+        return Tensor.ofFloats(t.name(), dst, arena, t.shape());
     }
 
     /** Per-pair divisors of the inverse frequencies, as llama.cpp stores Llama 3 scaling. */

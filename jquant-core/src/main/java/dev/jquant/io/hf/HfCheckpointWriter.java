@@ -10,6 +10,7 @@ import dev.jquant.io.safetensors.SafetensorsWriter;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.model.ModelConfig;
 import dev.jquant.model.ModelShapes;
+import dev.jquant.model.RopePermutation;
 import dev.jquant.model.RopeStyle;
 import dev.jquant.model.TensorNames;
 import dev.jquant.tensor.Tensor;
@@ -36,6 +37,8 @@ public final class HfCheckpointWriter {
     /** transformers' default max_shard_size ("5GB"). */
     public static final long DEFAULT_SHARD_BYTES = 5_000_000_000L;
     private static final String LLAMA3_FREQS = "rope_freqs.weight";
+    private static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer.model", "vocab.json",
+            "merges.txt", "special_tokens_map.json", "added_tokens.json");
 
     private HfCheckpointWriter() {
     }
@@ -57,10 +60,8 @@ public final class HfCheckpointWriter {
             Files.deleteIfExists(dir.resolve(HfCheckpointLoader.CONFIG)); // the directory loads again only when complete
             writeWeights(c, dir, dtype, maxShardBytes);
             writeGenerationConfig(c, dir);
-            if (c.chatTemplate() != null) {
-                writeAtomically(dir.resolve(HfCheckpointLoader.TOKENIZER_CONFIG),
-                        HfConfig.JSON.writeValueAsString(Map.of("chat_template", c.chatTemplate())));
-            }
+            writeTokenizerConfig(c, dir);
+            copyTokenizerFiles(c, dir);
             writeAtomically(dir.resolve(HfCheckpointLoader.CONFIG), HfConfig.JSON.writeValueAsString(configJson));
         } catch (IOException e) {
             throw new JQuantException(dir + ": cannot write: " + e.getMessage(), e);
@@ -133,52 +134,61 @@ public final class HfCheckpointWriter {
         return w;
     }
 
-    /**
-     * For adjacent-pair checkpoints, the source row of each Hugging Face q/k row: within a head,
-     * HF row {@code j*half + i} is the adjacent-pair row {@code 2i + j} (the inverse of the permute()
-     * llama.cpp's converter applies). Null when rows stay as they are.
-     */
-    static int[] halfSplitOrder(ModelConfig c, String name) {
-        if (c.ropeStyle() != RopeStyle.ADJACENT_PAIRS) {
+    /** For adjacent-pair checkpoints, the source row of each Hugging Face q/k row; null when rows stay put. */
+    private static int[] halfSplitOrder(ModelConfig c, String name) {
+        int heads = RopePermutation.rotatedHeads(c, name);
+        if (c.ropeStyle() != RopeStyle.ADJACENT_PAIRS || heads == 0) {
             return null;
         }
-        String suffix = name.substring(name.indexOf('.', name.indexOf('.') + 1) + 1);
-        int heads = switch (suffix) {
-            case TensorNames.ATTN_Q, TensorNames.ATTN_Q_BIAS -> c.heads();
-            case TensorNames.ATTN_K, TensorNames.ATTN_K_BIAS -> c.kvHeads();
-            case TensorNames.ATTN_Q_NORM, TensorNames.ATTN_K_NORM -> 1;
-            default -> 0;
-        };
-        if (heads == 0 || !name.startsWith("blk.")) {
-            return null;
-        }
-        int hd = c.headDim();
-        int half = hd / 2;
-        int[] order = new int[heads * hd];
-        for (int h = 0; h < heads; h++) {
-            for (int j = 0; j < 2; j++) {
-                for (int i = 0; i < half; i++) {
-                    order[h * hd + j * half + i] = h * hd + 2 * i + j;
-                }
-            }
-        }
-        return order;
+        return RopePermutation.halfSplitFromAdjacent(heads, c.headDim());
     }
 
+    /** The source's generation_config.json when it came from one (sampling defaults included), else bos/eos. */
     private static void writeGenerationConfig(Checkpoint c, Path dir) throws IOException {
+        Map<String, Object> g = copyOf(c.metadata().get("hf.generation_config"));
         Integer bos = bosId(c);
         List<Integer> eos = eosIds(c);
-        if (bos == null && eos.isEmpty()) {
-            return;
-        }
-        Map<String, Object> g = new LinkedHashMap<>();
         if (bos != null) {
-            g.put("bos_token_id", bos);
+            g.putIfAbsent("bos_token_id", bos);
         }
         if (!eos.isEmpty()) {
-            g.put("eos_token_id", eos.size() == 1 ? eos.getFirst() : eos);
+            g.putIfAbsent("eos_token_id", eos.size() == 1 ? eos.getFirst() : eos);
         }
-        writeAtomically(dir.resolve(HfCheckpointLoader.GENERATION_CONFIG), HfConfig.JSON.writeValueAsString(g));
+        if (!g.isEmpty()) {
+            writeAtomically(dir.resolve(HfCheckpointLoader.GENERATION_CONFIG), HfConfig.JSON.writeValueAsString(g));
+        }
+    }
+
+    private static void writeTokenizerConfig(Checkpoint c, Path dir) throws IOException {
+        Map<String, Object> t = copyOf(c.metadata().get("hf.tokenizer_config"));
+        if (c.chatTemplate() != null) {
+            t.put("chat_template", c.chatTemplate());
+        }
+        if (!t.isEmpty()) {
+            writeAtomically(dir.resolve(HfCheckpointLoader.TOKENIZER_CONFIG), HfConfig.JSON.writeValueAsString(t));
+        }
+    }
+
+    /** A checkpoint read from a Hugging Face directory keeps its tokenizer files as they were. */
+    private static void copyTokenizerFiles(Checkpoint c, Path dir) throws IOException {
+        if (!c.sourceFormat().equals("safetensors") || !Files.isDirectory(c.source())
+                || Files.isSameFile(c.source(), dir)) {
+            return;
+        }
+        for (String name : TOKENIZER_FILES) {
+            Path from = c.source().resolve(name);
+            if (Files.isRegularFile(from)) {
+                Files.copy(from, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    private static Map<String, Object> copyOf(Object map) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (map instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> out.put(String.valueOf(k), v));
+        }
+        return out;
     }
 
     /** From the tokenizer when there is one, else from the metadata a loader left. */

@@ -101,9 +101,14 @@ public final class Llama2cLoader {
         }
         ModelShapes.check(file.path(), config, tensors);
 
+        if (tokenizerBin != null && !Files.isRegularFile(tokenizerBin)) {
+            throw new JQuantException(tokenizerBin + ": no such tokenizer file");
+        }
         Path tokPath = tokenizerBin != null ? tokenizerBin : findTokenizer(file.path(), h.vocab());
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("llama2c.seq_len", h.seqLen());
+        metadata.put("bos_token_id", 1); // fixed by run.c's convention
+        metadata.put("eos_token_ids", List.of(2));
         if (tokPath != null) {
             metadata.put("llama2c.tokenizer", tokPath.toString());
         }

@@ -39,6 +39,10 @@ public final class SafetensorsShards implements AutoCloseable {
             return openIndexed(dir, index);
         }
         Path single = dir.resolve(SINGLE_FILE);
+        if (!Files.isRegularFile(single) && Files.isRegularFile(dir.resolve("pytorch_model.bin"))) {
+            throw new JQuantException(dir + ": only PyTorch pickle weights (pytorch_model.bin) are there; jquant reads"
+                    + " safetensors (convert them first)");
+        }
         if (!Files.isRegularFile(single)) {
             throw new JQuantException(dir + ": neither " + SINGLE_FILE + " nor " + INDEX_FILE + " is there");
         }

@@ -152,6 +152,26 @@ class HfCheckpointTest {
         }
     }
 
+    /** Any format the engine reads converts: llama.cpp's Q4_K_M mix becomes its dequantized F32 weights. */
+    @Test
+    void quantizedGgufDequantizesIntoHf() {
+        Path hf = dir.resolve("q4");
+        try (Checkpoint q = JQuant.load(SharedData.file("stories260K/llama.cpp-quantized/s260k-Q4_K_M.gguf"))) {
+            HfCheckpointWriter.write(q, hf, F32.INSTANCE);
+            try (Checkpoint h = JQuant.load(hf)) {
+                String name = TensorNames.block(1, TensorNames.FFN_UP);
+                assertFalse(q.tensor(name).format() instanceof F32, "the source is quantized");
+                assertArrayEquals(q.tensor(name).toFloats(), h.tensor(name).toFloats());
+                float[][] a = Logits.prefill(q, PROMPT);
+                float[][] b = Logits.prefill(h, PROMPT);
+                for (int t = 0; t < PROMPT.length; t++) {
+                    assertEquals(argmax(a[t]), argmax(b[t]), "position " + t);
+                }
+                Logits.assertClose(a, b, 1e-3); // same weights; only the order of float sums differs
+            }
+        }
+    }
+
     @Test
     void readsGenerationConfigAndChatTemplate() throws IOException {
         Path hf = dir.resolve("m");
@@ -168,8 +188,19 @@ class HfCheckpointTest {
             assertNull(c.tokenizer(), "no tokenizer files");
         }
         Files.writeString(hf.resolve("chat_template.jinja"), "{% for m in messages %}{{ m }}{% endfor %}");
+        Files.writeString(hf.resolve("special_tokens_map.json"), "{\"eos_token\": \"</s>\"}");
         try (Checkpoint c = JQuant.load(hf)) {
             assertEquals("{% for m in messages %}{{ m }}{% endfor %}", c.chatTemplate());
+            // written again (as BF16): sampling defaults, template and tokenizer files travel along
+            Path copy = dir.resolve("copy");
+            HfCheckpointWriter.write(c, copy, BF16.INSTANCE);
+            assertEquals("{\"eos_token\": \"</s>\"}", Files.readString(copy.resolve("special_tokens_map.json")));
+            assertEquals(0.8, HfConfig.readJson(copy.resolve("generation_config.json")).get("top_p").asDouble());
+            assertEquals("</s>", HfConfig.readJson(copy.resolve("tokenizer_config.json")).get("eos_token").asText());
+            try (Checkpoint d = JQuant.load(copy)) {
+                assertEquals(c.chatTemplate(), d.chatTemplate());
+                assertEquals(List.of(2, 7), d.metadata().get("eos_token_ids"));
+            }
         }
     }
 

@@ -43,7 +43,15 @@ class Llama2cLoaderTest {
             assertEquals(5 * 9 + 2, c.tensors().size());
             assertEquals(SharedData.file("stories260K/tok512.bin").toAbsolutePath().toString(),
                     c.metadata().get("llama2c.tokenizer"));
+            assertEquals(1, c.metadata().get("bos_token_id"));
         }
+    }
+
+    @Test
+    void explicitTokenizerMustExist() {
+        Path missing = dir.resolve("tokenizer.bin");
+        JQuantException e = assertThrows(JQuantException.class, () -> Llama2cLoader.load(bin(), missing));
+        assertEquals(missing + ": no such tokenizer file", e.getMessage());
     }
 
     /**

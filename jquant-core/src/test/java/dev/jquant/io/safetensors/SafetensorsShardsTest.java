@@ -75,6 +75,14 @@ class SafetensorsShardsTest {
         assertEquals(dir + ": neither model.safetensors nor model.safetensors.index.json is there", e.getMessage());
     }
 
+    @Test
+    void pickleWeightsAreNamedAsTheReason() throws IOException {
+        Files.write(dir.resolve("pytorch_model.bin"), new byte[]{'P', 'K'});
+        JQuantException e = assertThrows(JQuantException.class, () -> SafetensorsShards.open(dir));
+        assertEquals(dir + ": only PyTorch pickle weights (pytorch_model.bin) are there; jquant reads safetensors"
+                + " (convert them first)", e.getMessage());
+    }
+
     private void writeShards() {
         try (Arena arena = Arena.ofConfined()) {
             new SafetensorsWriter()
