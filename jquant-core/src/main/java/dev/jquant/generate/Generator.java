@@ -3,9 +3,11 @@ package dev.jquant.generate;
 import dev.jquant.JQuantException;
 import dev.jquant.model.Session;
 import dev.jquant.model.Transformer;
+import dev.jquant.tokenizer.TextStream;
 import dev.jquant.tokenizer.Tokenizer;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 
 /** Turns a prompt into a continuation: prefill, then sample and decode one token at a time, streaming text. */
@@ -36,7 +38,7 @@ public final class Generator {
         Sampler sampler = new Sampler(options.sampling());
         int[] tokens = Arrays.copyOf(promptTokens, promptTokens.length + options.maxTokens());
         int length = promptTokens.length;
-        TextStream stream = new TextStream(tokenizer, promptTokens, options.stopStrings(), onText);
+        StoppableText stream = new StoppableText(tokenizer, promptTokens[promptTokens.length - 1], options.stopStrings(), onText);
 
         long t0 = System.nanoTime();
         float[] logits = session.prefillLast(promptTokens);
@@ -69,43 +71,31 @@ public final class Generator {
     }
 
     /**
-     * Decodes the growing token list and releases text once it is final: complete UTF-8, and not
-     * possibly the start of a stop string.
+     * Releases generated text once it is final: the tokenizer's stream holds back split UTF-8
+     * characters, and this holds back a tail that could still become a stop string.
      */
-    static final class TextStream {
-        private final Tokenizer tokenizer;
-        private final int[] prompt;
-        private final java.util.List<String> stops;
+    static final class StoppableText {
+        private final TextStream decoder;
+        private final List<String> stops;
         private final Consumer<String> sink;
-        private final String promptText;
-        private int[] generated = new int[16];
-        private int count;
+        private final StringBuilder text = new StringBuilder();
         private int emitted;
-        private String text = "";
 
-        TextStream(Tokenizer tokenizer, int[] prompt, java.util.List<String> stops, Consumer<String> sink) {
-            this.tokenizer = tokenizer;
-            this.prompt = prompt;
+        StoppableText(Tokenizer tokenizer, int lastPromptToken, List<String> stops, Consumer<String> sink) {
+            // knowing the previous token lets a piece right after BOS drop its leading space
+            this.decoder = new TextStream(tokenizer).startAfter(lastPromptToken);
             this.stops = stops;
             this.sink = sink;
-            this.promptText = tokenizer.decode(prompt);
         }
 
-        /** Adds a token; returns true when a stop string has appeared. */
+        /** Adds a token; returns true when a stop string has appeared (the text is cut before it). */
         boolean push(int token) {
-            if (count == generated.length) {
-                generated = Arrays.copyOf(generated, count * 2);
-            }
-            generated[count++] = token;
-            int[] all = Arrays.copyOf(prompt, prompt.length + count);
-            System.arraycopy(generated, 0, all, prompt.length, count);
-            String full = tokenizer.decode(all);
-            text = full.startsWith(promptText) ? full.substring(promptText.length()) : tokenizer.decode(Arrays.copyOf(generated, count));
+            text.append(decoder.push(token));
             for (String stop : stops) {
-                int at = text.indexOf(stop);
+                int at = text.indexOf(stop, Math.max(0, emitted - stop.length()));
                 if (at >= 0) {
-                    text = text.substring(0, at);
-                    emit(text.length());
+                    text.setLength(at);
+                    emit(at);
                     return true;
                 }
             }
@@ -114,20 +104,18 @@ public final class Generator {
         }
 
         String finish() {
+            text.append(decoder.flush());
             emit(text.length());
-            return text;
+            return text.toString();
         }
 
-        /** Text that can no longer change: no trailing partial character, no trailing prefix of a stop string. */
+        /** The end of the text minus any suffix that is a prefix of a stop string. */
         private int safeLength() {
             int end = text.length();
-            while (end > emitted && text.charAt(end - 1) == '\uFFFD') {
-                end--;
-            }
             for (String stop : stops) {
-                for (int k = Math.min(stop.length() - 1, end); k > 0; k--) {
-                    if (text.startsWith(stop.substring(0, k), end - k)) {
-                        end = Math.min(end, end - k);
+                for (int k = Math.min(stop.length() - 1, text.length()); k > 0; k--) {
+                    if (text.substring(text.length() - k).equals(stop.substring(0, k))) {
+                        end = Math.min(end, text.length() - k);
                         break;
                     }
                 }

@@ -18,6 +18,13 @@ public final class TextStream {
         this.tokenizer = tokenizer;
     }
 
+    /** Continues after a prompt that ended with {@code id} (whose text is not emitted). */
+    public TextStream startAfter(int id) {
+        pending.reset();
+        previous = id;
+        return this;
+    }
+
     /** The text that {@code id} completes; empty while a character is still incomplete. */
     public String push(int id) {
         pending.writeBytes(tokenizer.tokenBytes(previous, id));
