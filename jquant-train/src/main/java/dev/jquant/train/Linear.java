@@ -2,7 +2,6 @@ package dev.jquant.train;
 
 import dev.jquant.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,93 +13,147 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Linear {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Tokens whose activations are reused from cache across weight rows in {@link #backwardWeight}. */
+    private static final int TOKEN_TILE = 64;
 
     private Linear() {
     }
 
-    /** {@code y[t, o] = W[o] · x[t]}. */
+    /**
+     * {@code y[t, o] = W[o] · x[t]}, computed as {@code y[t] = sum_c x[t, c] W^T[c]} over a transposed
+     * copy of W (cheap next to the product) so that no sum is split across vector lanes.
+     */
     public static void forward(float[] x, int n, float[] w, int out, int in, float[] y) {
-        Parallel.get().forRange(n, 4, (start, end) -> {
-            for (int o = 0; o < out; o += 4) {
-                if (o + 4 <= out) {
-                    for (int t = start; t < end; t++) {
-                        dot4(w, o * in, in, x, t * in, y, t * out + o);
-                    }
-                } else {
-                    for (int r = o; r < out; r++) {
-                        for (int t = start; t < end; t++) {
-                            y[t * out + r] = dot(w, r * in, x, t * in, in);
-                        }
-                    }
+        float[] wt = new float[in * out];
+        Parallel.get().forRange(out, 16, (start, end) -> {
+            for (int o = start; o < end; o++) {
+                for (int c = 0; c < in; c++) {
+                    wt[c * out + o] = w[o * in + c];
                 }
             }
         });
+        backwardInput(x, n, wt, in, out, y, false);
     }
 
-    /** {@code dx[t] (+)= sum_o dy[t, o] W[o]}; overwrites dx unless {@code accumulate}. */
+    /**
+     * {@code dx[t] (+)= sum_o dy[t, o] W[o]}; overwrites dx unless {@code accumulate}. Four tokens at a
+     * time, so each load of a weight vector feeds four FMAs.
+     */
     public static void backwardInput(float[] dy, int n, float[] w, int out, int in, float[] dx, boolean accumulate) {
-        Parallel.get().forRange(n, 4, (start, end) -> {
-            for (int t = start; t < end; t++) {
-                int dxo = t * in;
-                int dyo = t * out;
+        Parallel.get().forRange((n + 3) / 4, 1, (start, end) -> {
+            for (int t0 = start * 4; t0 < Math.min(n, end * 4); t0 += 4) {
+                if (t0 + 4 > n) {
+                    for (int t = t0; t < n; t++) {
+                        backwardInputScalar(dy, t, w, out, in, dx, accumulate, 0);
+                    }
+                    continue;
+                }
                 int c = 0;
                 for (int upper = S.loopBound(in); c < upper; c += L) {
-                    FloatVector acc = accumulate ? FloatVector.fromArray(S, dx, dxo + c) : FloatVector.zero(S);
+                    FloatVector a0 = accumulate ? FloatVector.fromArray(S, dx, t0 * in + c) : FloatVector.zero(S);
+                    FloatVector a1 = accumulate ? FloatVector.fromArray(S, dx, (t0 + 1) * in + c) : FloatVector.zero(S);
+                    FloatVector a2 = accumulate ? FloatVector.fromArray(S, dx, (t0 + 2) * in + c) : FloatVector.zero(S);
+                    FloatVector a3 = accumulate ? FloatVector.fromArray(S, dx, (t0 + 3) * in + c) : FloatVector.zero(S);
                     for (int o = 0; o < out; o++) {
-                        acc = FloatVector.fromArray(S, w, o * in + c).fma(FloatVector.broadcast(S, dy[dyo + o]), acc);
+                        FloatVector wv = FloatVector.fromArray(S, w, o * in + c);
+                        a0 = wv.fma(FloatVector.broadcast(S, dy[t0 * out + o]), a0);
+                        a1 = wv.fma(FloatVector.broadcast(S, dy[(t0 + 1) * out + o]), a1);
+                        a2 = wv.fma(FloatVector.broadcast(S, dy[(t0 + 2) * out + o]), a2);
+                        a3 = wv.fma(FloatVector.broadcast(S, dy[(t0 + 3) * out + o]), a3);
                     }
-                    acc.intoArray(dx, dxo + c);
+                    a0.intoArray(dx, t0 * in + c);
+                    a1.intoArray(dx, (t0 + 1) * in + c);
+                    a2.intoArray(dx, (t0 + 2) * in + c);
+                    a3.intoArray(dx, (t0 + 3) * in + c);
                 }
-                for (; c < in; c++) {
-                    float s = accumulate ? dx[dxo + c] : 0f;
-                    for (int o = 0; o < out; o++) {
-                        s += dy[dyo + o] * w[o * in + c];
-                    }
-                    dx[dxo + c] = s;
+                for (int t = t0; t < t0 + 4; t++) {
+                    backwardInputScalar(dy, t, w, out, in, dx, accumulate, c);
                 }
             }
         });
     }
 
-    /** {@code dW[o] += sum_t dy[t, o] x[t]}, tokens summed in order. */
+    /** Columns {@code from..in} of one token's input gradient, one element at a time. */
+    private static void backwardInputScalar(float[] dy, int t, float[] w, int out, int in, float[] dx,
+                                            boolean accumulate, int from) {
+        for (int c = from; c < in; c++) {
+            float s = accumulate ? dx[t * in + c] : 0f;
+            for (int o = 0; o < out; o++) {
+                s = Math.fma(dy[t * out + o], w[o * in + c], s);
+            }
+            dx[t * in + c] = s;
+        }
+    }
+
+    /**
+     * {@code dW[o] += sum_t dy[t, o] x[t]}, tokens summed in order. Tokens go in tiles that stay in
+     * cache while every row of the thread's share takes them in; each activation load feeds four rows.
+     */
     public static void backwardWeight(float[] dy, float[] x, int n, int out, int in, float[] dw) {
         Parallel.get().forRange(out, 4, (start, end) -> {
-            for (int o = start; o < end; o++) {
-                int wo = o * in;
-                int c = 0;
-                for (int upper = S.loopBound(in); c < upper; c += L) {
-                    FloatVector acc = FloatVector.fromArray(S, dw, wo + c);
-                    for (int t = 0; t < n; t++) {
-                        float g = dy[t * out + o];
-                        if (g != 0f) {
-                            acc = FloatVector.fromArray(S, x, t * in + c).fma(FloatVector.broadcast(S, g), acc);
+            for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
+                int t1 = Math.min(n, t0 + TOKEN_TILE);
+                int o = start;
+                for (; o + 4 <= end; o += 4) {
+                    int c = 0;
+                    for (int upper = S.loopBound(in); c < upper; c += L) {
+                        FloatVector a0 = FloatVector.fromArray(S, dw, o * in + c);
+                        FloatVector a1 = FloatVector.fromArray(S, dw, (o + 1) * in + c);
+                        FloatVector a2 = FloatVector.fromArray(S, dw, (o + 2) * in + c);
+                        FloatVector a3 = FloatVector.fromArray(S, dw, (o + 3) * in + c);
+                        for (int t = t0; t < t1; t++) {
+                            FloatVector xv = FloatVector.fromArray(S, x, t * in + c);
+                            int g = t * out + o;
+                            a0 = xv.fma(FloatVector.broadcast(S, dy[g]), a0);
+                            a1 = xv.fma(FloatVector.broadcast(S, dy[g + 1]), a1);
+                            a2 = xv.fma(FloatVector.broadcast(S, dy[g + 2]), a2);
+                            a3 = xv.fma(FloatVector.broadcast(S, dy[g + 3]), a3);
                         }
+                        a0.intoArray(dw, o * in + c);
+                        a1.intoArray(dw, (o + 1) * in + c);
+                        a2.intoArray(dw, (o + 2) * in + c);
+                        a3.intoArray(dw, (o + 3) * in + c);
                     }
-                    acc.intoArray(dw, wo + c);
+                    for (int r = o; r < o + 4; r++) {
+                        backwardWeightScalar(dy, x, t0, t1, out, in, dw, r, c);
+                    }
                 }
-                for (; c < in; c++) {
-                    float s = dw[wo + c];
-                    for (int t = 0; t < n; t++) {
-                        s += dy[t * out + o] * x[t * in + c];
-                    }
-                    dw[wo + c] = s;
+                for (; o < end; o++) {
+                    backwardWeightScalar(dy, x, t0, t1, out, in, dw, o, 0);
                 }
             }
         });
     }
 
-    /** Dot product of two float arrays. */
+    /** Columns {@code from..in} of weight row {@code o}'s gradient over tokens t0..t1, one element at a time. */
+    private static void backwardWeightScalar(float[] dy, float[] x, int t0, int t1, int out, int in, float[] dw,
+                                             int o, int from) {
+        for (int c = from; c < in; c++) {
+            float s = dw[o * in + c];
+            for (int t = t0; t < t1; t++) {
+                s = Math.fma(dy[t * out + o], x[t * in + c], s);
+            }
+            dw[o * in + c] = s;
+        }
+    }
+
+    /** Dot product in a fixed order (four interleaved partial sums), the same on every machine and JIT state. */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        FloatVector acc = FloatVector.zero(S);
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
         int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += L) {
-            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+        for (; i + 4 <= n; i += 4) {
+            s0 = Math.fma(a[aOff + i], b[bOff + i], s0);
+            s1 = Math.fma(a[aOff + i + 1], b[bOff + i + 1], s1);
+            s2 = Math.fma(a[aOff + i + 2], b[bOff + i + 2], s2);
+            s3 = Math.fma(a[aOff + i + 3], b[bOff + i + 3], s3);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            sum += a[aOff + i] * b[bOff + i];
+            s0 = Math.fma(a[aOff + i], b[bOff + i], s0);
         }
-        return sum;
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** {@code y[yOff..] += a * x[xOff..]} over n elements. */
@@ -111,38 +164,7 @@ public final class Linear {
             FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
-            y[yOff + i] += a * x[xOff + i];
+            y[yOff + i] = Math.fma(a, x[xOff + i], y[yOff + i]);
         }
-    }
-
-    /** Four consecutive rows of w against one activation vector: each activation load feeds four FMAs. */
-    private static void dot4(float[] w, int wo, int in, float[] x, int xo, float[] y, int yo) {
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S);
-        FloatVector a3 = FloatVector.zero(S);
-        int i = 0;
-        for (int upper = S.loopBound(in); i < upper; i += L) {
-            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-            a0 = FloatVector.fromArray(S, w, wo + i).fma(xv, a0);
-            a1 = FloatVector.fromArray(S, w, wo + in + i).fma(xv, a1);
-            a2 = FloatVector.fromArray(S, w, wo + 2 * in + i).fma(xv, a2);
-            a3 = FloatVector.fromArray(S, w, wo + 3 * in + i).fma(xv, a3);
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
-            float xi = x[xo + i];
-            s0 += w[wo + i] * xi;
-            s1 += w[wo + in + i] * xi;
-            s2 += w[wo + 2 * in + i] * xi;
-            s3 += w[wo + 3 * in + i] * xi;
-        }
-        y[yo] = s0;
-        y[yo + 1] = s1;
-        y[yo + 2] = s2;
-        y[yo + 3] = s3;
     }
 }
