@@ -1,6 +1,8 @@
 package dev.jquant.train;
 
 import dev.jquant.JQuantException;
+import dev.jquant.format.F32;
+import dev.jquant.format.Format;
 import dev.jquant.io.gguf.GgufFile;
 import dev.jquant.io.gguf.GgufValueType;
 import dev.jquant.io.gguf.GgufWriter;
@@ -10,6 +12,7 @@ import dev.jquant.model.RopeStyle;
 import dev.jquant.tensor.Tensor;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -32,10 +35,11 @@ public final class ModelFiles {
 
     /**
      * A GGUF writer holding the model's hyper-parameters as llama.cpp names them, the weights, and the
-     * {@code tokenizer.*} metadata of {@code tokenizer} (a vocabulary-only or model GGUF); more tensors
-     * and metadata may be added before writing.
+     * {@code tokenizer.*} metadata of {@code tokenizer} (a vocabulary-only or model GGUF); matrices are
+     * stored in {@code matrices} (F32, F16, ...), norm vectors in F32. More tensors and metadata may be
+     * added before writing.
      */
-    public static GgufWriter writer(Parameters p, GgufFile tokenizer, String name, Arena arena) {
+    public static GgufWriter writer(Parameters p, GgufFile tokenizer, String name, Format matrices, Arena arena) {
         ModelConfig c = p.config();
         boolean adjacent = !c.architecture().startsWith("qwen");
         if (adjacent != (c.ropeStyle() == RopeStyle.ADJACENT_PAIRS)) {
@@ -61,15 +65,28 @@ public final class ModelFiles {
         if (tokenizer != null) {
             copyTokenizer(tokenizer, w);
         }
-        p.toTensors(arena, UnaryOperator.identity()).values().forEach(w::addTensor);
+        for (String n : p.names()) {
+            w.addTensor(tensor(n, p.get(n), p.shape(n), p.shape(n).length == 2 ? matrices : F32.INSTANCE, arena));
+        }
         return w;
     }
 
-    /** Writes the weights as an F32 GGUF model (atomically) with {@code tokenizer}'s vocabulary. */
-    public static void writeGguf(Parameters p, GgufFile tokenizer, String name, Path out) {
+    /** Writes the weights as a GGUF model (atomically) with {@code tokenizer}'s vocabulary, matrices in {@code matrices}. */
+    public static void writeGguf(Parameters p, GgufFile tokenizer, String name, Format matrices, Path out) {
         try (Arena arena = Arena.ofConfined()) {
-            writer(p, tokenizer, name, arena).write(out);
+            writer(p, tokenizer, name, matrices, arena).write(out);
         }
+    }
+
+    private static Tensor tensor(String name, float[] values, long[] shape, Format format, Arena arena) {
+        long rows = values.length / shape[shape.length - 1];
+        long rowBytes = format.rowBytes(shape[shape.length - 1]);
+        MemorySegment seg = arena.allocate(rows * rowBytes, 64);
+        int cols = (int) shape[shape.length - 1];
+        for (int r = 0; r < rows; r++) {
+            format.encode(values, r * cols, cols, seg, r * rowBytes);
+        }
+        return new Tensor(name, format, shape, seg);
     }
 
     /** Copies every {@code tokenizer.*} key, types preserved. */

@@ -1,6 +1,7 @@
 package dev.jquant.train;
 
 import dev.jquant.JQuantException;
+import dev.jquant.format.F32;
 import dev.jquant.io.gguf.GgufCheckpointLoader;
 import dev.jquant.io.gguf.GgufFile;
 import dev.jquant.io.gguf.GgufWriter;
@@ -8,11 +9,8 @@ import dev.jquant.model.Checkpoint;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -183,7 +181,7 @@ public final class Trainer {
     /** Writes the weights, optimizer moments and step to a GGUF checkpoint with {@code tokenizer}'s vocabulary. */
     public void saveCheckpoint(Path file, GgufFile tokenizer, String name) {
         try (Arena arena = Arena.ofConfined()) {
-            GgufWriter w = ModelFiles.writer(params, tokenizer, name, arena);
+            GgufWriter w = ModelFiles.writer(params, tokenizer, name, F32.INSTANCE, arena);
             w.putU32(STEP_KEY, step);
             optimizer.firstMoment().toTensors(arena, n -> MOMENT1 + n).values().forEach(w::addTensor);
             optimizer.secondMoment().toTensors(arena, n -> MOMENT2 + n).values().forEach(w::addTensor);
@@ -195,25 +193,6 @@ public final class Trainer {
     public void saveLossCurve(Path csv) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
         lossRows.forEach(r -> sb.append(r).append('\n'));
-        writeAtomically(csv, sb.toString());
-    }
-
-    static void writeAtomically(Path file, String text) {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the original error matters more
-            }
-            throw new JQuantException(file + ": cannot write: " + e.getMessage());
-        }
+        TextFiles.writeAtomically(csv, sb.toString());
     }
 }
