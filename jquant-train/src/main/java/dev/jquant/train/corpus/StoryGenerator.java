@@ -93,7 +93,7 @@ public final class StoryGenerator {
         s.add(oneOf(c.He() + " played all day. When it was time to go home, the " + thing + " was gone.",
                 "After a while, " + c.name() + " looked around. " + c.His() + " " + thing + " was not there."));
         s.add(c.name() + " was sad. " + c.He() + " said, \"Where is my " + thing + "?\"");
-        s.add("A " + animal + " saw " + c.name() + " and asked, \"Why are you sad?\"");
+        s.add(capitalized(article(animal)) + " " + animal + " saw " + c.name() + " and asked, \"Why are you sad?\"");
         s.add(c.name() + " said, \"I lost my " + color + " " + thing + ".\" The " + animal + " said, \"I will help you.\"");
         s.add(oneOf("They looked everywhere.", "They looked and looked.", "They looked for a long time."));
         s.add("At last, the " + animal + " found the " + thing + " " + spot + ".");
@@ -144,7 +144,7 @@ public final class StoryGenerator {
         s.add(c.name() + " did not want to share. " + c.He() + " said, \"No, it is my " + thing + "!\"");
         s.add(friend.name() + " was sad. " + friend.He() + " sat down and did not say a word.");
         s.add(oneOf(c.name() + " looked at " + friend.name() + ". " + c.He() + " did not like to see "
-                        + friend.his() + " friend sad.",
+                        + c.his() + " friend sad.",
                 c.name() + "'s mom said, \"It is good to share with your friends.\""));
         s.add("So " + c.name() + " gave the " + thing + " to " + friend.name() + ". \"Let us play together,\" "
                 + c.he() + " said.");
@@ -194,6 +194,10 @@ public final class StoryGenerator {
 
     private String oneOf(String... options) {
         return pick(options);
+    }
+
+    private static String capitalized(String word) {
+        return Character.toUpperCase(word.charAt(0)) + word.substring(1);
     }
 
     private static String article(String word) {
