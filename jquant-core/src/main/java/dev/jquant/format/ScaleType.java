@@ -9,6 +9,7 @@ public enum ScaleType {
     F16(2), BF16(2), F32(4);
 
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final short F16_MAX_BITS = 0x7bff;
     private static final short BF16_MAX_BITS = 0x7f7f;
 
@@ -24,8 +25,8 @@ public enum ScaleType {
 
     public float read(MemorySegment s, long at) {
         return switch (this) {
-            case F16 -> Float.float16ToFloat(s.get(dev.jquant.format.F16.LE, at));
-            case BF16 -> dev.jquant.format.BF16.toFloat(s.get(dev.jquant.format.BF16.LE, at));
+            case F16 -> Float.float16ToFloat(s.get(SHORT_LE, at));
+            case BF16 -> bf16(s.get(SHORT_LE, at));
             case F32 -> s.get(F32_LE, at);
         };
     }
@@ -33,8 +34,8 @@ public enum ScaleType {
     /** Stores {@code v} rounded to nearest and returns the value stored. */
     public float write(MemorySegment s, long at, float v) {
         switch (this) {
-            case F16 -> s.set(dev.jquant.format.F16.LE, at, GgmlMath.toHalf(v));
-            case BF16 -> s.set(dev.jquant.format.BF16.LE, at, dev.jquant.format.BF16.fromFloat(v));
+            case F16 -> s.set(SHORT_LE, at, GgmlMath.toHalf(v));
+            case BF16 -> s.set(SHORT_LE, at, toBf16(v));
             case F32 -> s.set(F32_LE, at, v);
         }
         return read(s, at);
@@ -59,12 +60,21 @@ public enum ScaleType {
                 yield Float.float16ToFloat(h);
             }
             case BF16 -> {
-                short b = dev.jquant.format.BF16.fromFloat(Math.min(v, dev.jquant.format.BF16.toFloat(BF16_MAX_BITS)));
-                if (dev.jquant.format.BF16.toFloat(b) < v && b != BF16_MAX_BITS) {
+                short b = toBf16(Math.min(v, bf16(BF16_MAX_BITS)));
+                if (bf16(b) < v && b != BF16_MAX_BITS) {
                     b++;
                 }
-                yield dev.jquant.format.BF16.toFloat(b);
+                yield bf16(b);
             }
         };
+    }
+
+    // the constants F16 and BF16 shadow the format classes of the same names
+    private static float bf16(short bits) {
+        return dev.jquant.format.BF16.toFloat(bits);
+    }
+
+    private static short toBf16(float v) {
+        return dev.jquant.format.BF16.fromFloat(v);
     }
 }

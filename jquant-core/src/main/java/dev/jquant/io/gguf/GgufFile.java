@@ -127,7 +127,12 @@ public final class GgufFile implements AutoCloseable {
             throw new JQuantException(where + ": offset " + Long.toUnsignedString(info.offset())
                     + " is not a multiple of the alignment " + alignment);
         }
-        Format format = Formats.resolve(info.typeId(), metadata, info.name()).orElse(null);
+        Format format;
+        try {
+            format = Formats.resolve(info.typeId(), metadata, info.name()).orElse(null);
+        } catch (JQuantException e) {
+            throw new JQuantException(file.path() + ": " + e.getMessage(), e);
+        }
         if (format == null) {
             return; // reported when the tensor is used: inspect can still list it
         }
