@@ -129,6 +129,9 @@ public final class NF4 implements Format {
 
     @Override
     public void encode(float[] src, int srcOff, int n, MemorySegment dst, long offset) {
+        if (n == 0) {
+            return; // no bytes, not even the DQ header
+        }
         int blocks = Math.ceilDiv(n, BLOCK);
         float[] absmax = new float[blocks];
         for (int b = 0; b < blocks; b++) {

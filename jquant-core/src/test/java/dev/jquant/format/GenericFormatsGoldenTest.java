@@ -144,4 +144,35 @@ class GenericFormatsGoldenTest {
         assertTrue(BF16.toFloat(BF16.fromFloat(1f / 127)) < 1f / 127 && s > 1f / 127 && below < 1f / 127);
         assertEquals(65504f, ScaleType.F16.roundUp(1e6f));
     }
+
+    /**
+     * What gguf-py's MXFP4 quantizer (numpy, an independent copy of ggml's quantize_row_mxfp4_ref)
+     * wrote for 16 pseudo-random blocks spanning 2^-4..2^4 (one with zeros) and a block of ties
+     * between codes. Inputs come from an LCG, exact in both languages.
+     */
+    @Test
+    void mxfp4MatchesGgmlsQuantizer() {
+        float[] x = new float[17 * 32];
+        long r = 12345;
+        for (int b = 0; b < 16; b++) {
+            for (int j = 0; j < 32; j++) {
+                r = (r * 1103515245L + 12345) & 0x7fffffff;
+                float v = (float) (r - (1 << 30)) * 0x1p-30f * Math.scalb(1f, b % 9 - 4);
+                x[b * 32 + j] = b == 3 && j % 4 == 0 ? 0 : v;
+            }
+        }
+        float[] ties = {8, 5, -5, 0.5f, -0.5f, 2.5f, 3.5f, 7, 10, -10, 1.5f, 0.25f};
+        for (int j = 0; j < ties.length; j++) {
+            x[16 * 32 + j] = ties[j] / 8;
+        }
+        String expected =
+                "78649d154fe150537cdeac576ffdf466f779537eb2704bffc4f52dc7f76cf5ffe3727a62607cff59fd7cfff7765af2ef" +
+                "47ff7c7b003770ef002f76ad00feda6e00c5adce7c6677747952044677fbfcdf4a49ff34377df577576efff6f7e347ff" +
+                "9674e7fdf66e7e77e7e96db64ff777fcf66bd6759adff77fb65c7dd52f776714ff660e7ec777e67380cfd74aff5a2f1d" +
+                "2fffdf050f7deb76ff78fee6ce73f56d7f27b679667adfc6eff679e3e333f7797edef16dfe65fefc9e626b7a153ff9f7" +
+                "15e469dafc51f746ecf7f4f47b76297b6e2e35ad7ffe6ef2e7c951c6b77cf5f66ee72e75fdf667f776747fe6fea47dcf" +
+                "06e7eef6be04c7f5363ff7c571ffe07e05c72e7ef7dff077e6a7f2159f6fe0677d06040c0000020305060e0100000000" +
+                "00";
+        assertEquals(expected, hex(MXFP4.INSTANCE, x));
+    }
 }
