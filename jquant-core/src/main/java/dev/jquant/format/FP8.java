@@ -121,6 +121,9 @@ public final class FP8 implements Format {
 
     @Override
     public void decode(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        if (n == 0) {
+            return;
+        }
         float s = src.get(F32_LE, offset);
         for (int i = 0; i < n; i++) {
             dst[dstOff + i] = s * values[GgmlMath.getByte(src, offset + 4 + i)];

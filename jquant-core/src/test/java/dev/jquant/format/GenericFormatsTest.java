@@ -285,6 +285,15 @@ class GenericFormatsTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("formats")
+    void anEmptyRowTakesNoBytes(Format f) {
+        assertEquals(0, f.rowBytes(0));
+        f.encode(new float[0], 0, 0, MemorySegment.NULL, 0);
+        f.decode(MemorySegment.NULL, 0, new float[0], 0, 0);
+        assertEquals(0f, f.dot(MemorySegment.NULL, 0, new float[0], 0, 0));
+    }
+
     @Test
     void nf4HasLowerErrorThanInt4AbsmaxAtTheSameBlockSizeOnGaussianWeights() {
         Random rnd = new Random(11);
