@@ -2,6 +2,8 @@ package dev.jquant;
 
 import dev.jquant.io.gguf.GgufCheckpointLoader;
 import dev.jquant.io.gguf.GgufFile;
+import dev.jquant.io.hf.HfCheckpointLoader;
+import dev.jquant.io.llama2c.Llama2cLoader;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.tokenizer.Tokenizer;
 import dev.jquant.tokenizer.Tokenizers;
@@ -24,6 +26,12 @@ public final class JQuant {
         String name = path.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
         if (Files.isRegularFile(path) && name.endsWith(".gguf")) {
             return GgufCheckpointLoader.load(path);
+        }
+        if (Files.isDirectory(path) && Files.isRegularFile(path.resolve("config.json"))) {
+            return HfCheckpointLoader.load(path);
+        }
+        if (Files.isRegularFile(path) && name.endsWith(".bin")) {
+            return Llama2cLoader.load(path);
         }
         throw new JQuantException(path + ": not a model jquant can read (expected a .gguf file, a Hugging Face "
                 + "directory with config.json, or a llama2.c .bin checkpoint)");

@@ -2,7 +2,7 @@ package dev.jquant.cli;
 
 import dev.jquant.JQuant;
 import dev.jquant.JQuantException;
-import dev.jquant.eval.MemoryStats;
+import dev.jquant.MemoryStats;
 import dev.jquant.eval.ModelSize;
 import dev.jquant.eval.QualityComparison;
 import dev.jquant.eval.ReferenceLogProbs;

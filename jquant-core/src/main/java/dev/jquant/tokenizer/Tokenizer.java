@@ -19,8 +19,27 @@ public interface Tokenizer {
         return encode(text, addBos, false);
     }
 
+    /** Like {@link #encode(String, boolean, boolean)} without the model's own framing; {@code addEos} appends EOS. */
+    default int[] encode(String text, boolean addBos, boolean addEos, boolean parseSpecial) {
+        int[] ids = encode(text, addBos, parseSpecial);
+        if (!addEos || eos() < 0) {
+            return ids;
+        }
+        int[] out = java.util.Arrays.copyOf(ids, ids.length + 1);
+        out[ids.length] = eos();
+        return out;
+    }
+
     /** The raw bytes a token stands for (byte-fallback tokens give their single byte; controls give none). */
     byte[] tokenBytes(int id);
+
+    /**
+     * The bytes {@code id} adds to a streamed text when it follows {@code prevId} (-1 at the start).
+     * SentencePiece vocabularies drop the leading space of the piece right after BOS, as llama2.c does.
+     */
+    default byte[] tokenBytes(int prevId, int id) {
+        return tokenBytes(id);
+    }
 
     /** The vocabulary entry as stored (for inspection). */
     String piece(int id);

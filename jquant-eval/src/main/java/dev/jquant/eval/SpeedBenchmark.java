@@ -1,6 +1,7 @@
 package dev.jquant.eval;
 
 import dev.jquant.JQuantException;
+import dev.jquant.MemoryStats;
 import dev.jquant.model.Session;
 import dev.jquant.model.Transformer;
 

@@ -111,8 +111,11 @@ public final class GgufFile implements AutoCloseable {
         }
         long dataOffset = alignUp(in.position(), alignment);
         if (dataOffset > file.size()) {
-            throw in.error("tensor data", "data section would start at " + dataOffset + " beyond the end of the file ("
-                    + file.size() + " bytes)");
+            if (!infos.isEmpty()) {
+                throw in.error("tensor data", "data section would start at " + dataOffset + " beyond the end of the file ("
+                        + file.size() + " bytes)");
+            }
+            dataOffset = file.size(); // a tensor-less file (llama.cpp's vocab-only GGUFs) may end without padding
         }
         GgufFile gguf = new GgufFile(file, version, metadata, types, infos, dataOffset, alignment);
         for (GgufTensorInfo info : infos) {

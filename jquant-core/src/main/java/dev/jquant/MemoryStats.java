@@ -1,4 +1,4 @@
-package dev.jquant.eval;
+package dev.jquant;
 
 import java.io.IOException;
 import java.nio.file.Files;
