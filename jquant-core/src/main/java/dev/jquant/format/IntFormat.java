@@ -6,7 +6,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -277,20 +276,28 @@ public record IntFormat(int bits, int groupSize, boolean symmetric, ScaleType sc
         return total;
     }
 
-    /** The next {@code len} codes as signed bytes {@code u - mid}. */
+    /**
+     * The next {@code len} codes as signed bytes {@code u - mid}. Widths that divide 8 (2, 4, 8) start
+     * every chunk on a byte and are unpacked a whole byte at a time; the others stream bit by bit.
+     */
     private void unpack(MemorySegment w, Bits in, byte[] c, int len) {
-        if (bits == 8) {
-            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, in.at, c, 0, len);
-            in.at += len;
+        int mid = mid();
+        if (8 % bits != 0) {
             for (int k = 0; k < len; k++) {
-                c[k] ^= (byte) 0x80;
+                c[k] = (byte) (in.next(bits) - mid);
             }
             return;
         }
-        int mid = mid();
-        for (int k = 0; k < len; k++) {
-            c[k] = (byte) (in.next(bits) - mid);
+        int perByte = 8 / bits;
+        int nBytes = Math.ceilDiv(len, perByte);
+        int mask = (1 << bits) - 1;
+        for (int b = 0, k = 0; b < nBytes; b++) {
+            int packed = GgmlMath.getByte(w, in.at + b);
+            for (int p = 0; p < perByte && k < len; p++, k++) {
+                c[k] = (byte) (((packed >>> (p * bits)) & mask) - mid);
+            }
         }
+        in.at += nBytes;
     }
 
     /** Reads codes LSB first from a byte stream. */
