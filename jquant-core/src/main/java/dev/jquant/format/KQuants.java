@@ -104,22 +104,16 @@ final class KQuants {
         return scale;
     }
 
-    /** ggml's get_scale_min_k4: the 6-bit scale of sub-block j from the 12 packed bytes (unsigned). */
-    static int scaleK4(int j, int[] q) {
-        return j < 4 ? q[j] & 63 : (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    /** ggml's get_scale_min_k4: the 6-bit scale of sub-block j from the 12 packed bytes at {@code at}. */
+    static int scaleK4(int j, MemorySegment s, long at) {
+        return j < 4 ? GgmlMath.getByte(s, at + j) & 63
+                : (GgmlMath.getByte(s, at + j + 4) & 0xF) | ((GgmlMath.getByte(s, at + j - 4) >> 6) << 4);
     }
 
-    /** ggml's get_scale_min_k4: the 6-bit min of sub-block j from the 12 packed bytes (unsigned). */
-    static int minK4(int j, int[] q) {
-        return j < 4 ? q[j + 4] & 63 : (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-
-    static int[] readScales(MemorySegment s, long offset) {
-        int[] q = new int[SCALE_BYTES];
-        for (int i = 0; i < SCALE_BYTES; i++) {
-            q[i] = GgmlMath.getByte(s, offset + i);
-        }
-        return q;
+    /** ggml's get_scale_min_k4: the 6-bit min of sub-block j from the 12 packed bytes at {@code at}. */
+    static int minK4(int j, MemorySegment s, long at) {
+        return j < 4 ? GgmlMath.getByte(s, at + j + 4) & 63
+                : (GgmlMath.getByte(s, at + j + 4) >> 4) | ((GgmlMath.getByte(s, at + j) >> 6) << 4);
     }
 
     /**
@@ -176,11 +170,11 @@ final class KQuants {
             GgmlMath.putByte(dst, bo + 4 + i, packed[i]);
         }
         for (int j = 0; j < QK_K / 32; ++j) {
-            float dl = d * scaleK4(j, packed);
+            float dl = d * scaleK4(j, dst, bo + 4);
             if (dl == 0) {
                 continue;
             }
-            float dm = dmin * minK4(j, packed);
+            float dm = dmin * minK4(j, dst, bo + 4);
             for (int ii = 0; ii < 32; ++ii) {
                 int l = GgmlMath.nearestInt((x[xo + 32 * j + ii] + dm) / dl);
                 L[32 * j + ii] = Math.max(0, Math.min(nmax, l));

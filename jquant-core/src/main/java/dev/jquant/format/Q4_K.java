@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
+import static dev.jquant.format.BlockDot.B128;
 import static dev.jquant.format.BlockDot.FS;
 import static dev.jquant.format.KQuants.QK_K;
 import static dev.jquant.format.KQuants.SCALE_BYTES;
@@ -39,12 +40,11 @@ public final class Q4_K implements Format {
             int y = dstOff + b * QK_K;
             float d = GgmlMath.getHalf(src, bo);
             float min = GgmlMath.getHalf(src, bo + 2);
-            int[] sc = KQuants.readScales(src, bo + 4);
             for (int j = 0; j < QK_K / 64; j++) {
-                float d1 = d * KQuants.scaleK4(2 * j, sc);
-                float m1 = min * KQuants.minK4(2 * j, sc);
-                float d2 = d * KQuants.scaleK4(2 * j + 1, sc);
-                float m2 = min * KQuants.minK4(2 * j + 1, sc);
+                float d1 = d * KQuants.scaleK4(2 * j, src, bo + 4);
+                float m1 = min * KQuants.minK4(2 * j, src, bo + 4);
+                float d2 = d * KQuants.scaleK4(2 * j + 1, src, bo + 4);
+                float m2 = min * KQuants.minK4(2 * j + 1, src, bo + 4);
                 long q = bo + QS + 32L * j;
                 for (int l = 0; l < 32; ++l) {
                     dst[y++] = d1 * (GgmlMath.getByte(src, q + l) & 0xF) - m1;
@@ -80,19 +80,22 @@ public final class Q4_K implements Format {
         for (int b = 0; b < nb; b++) {
             long bo = offset + (long) b * BLOCK_BYTES;
             float d = GgmlMath.getHalf(w, bo);
-            float min = GgmlMath.getHalf(w, bo + 2);
-            int[] sc = KQuants.readScales(w, bo + 4);
+            float negMin = -GgmlMath.getHalf(w, bo + 2);
             for (int j = 0; j < QK_K / 64; j++) {
                 int xo = xOff + b * QK_K + 64 * j;
-                ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_256, w, bo + QS + 32L * j,
-                        ByteOrder.LITTLE_ENDIAN);
-                FloatVector lo = BlockDot.fmaBytes(q.and((byte) 0xF), x, xo, FloatVector.zero(FS));
-                FloatVector hi = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4), x, xo + 32, FloatVector.zero(FS));
-                acc = lo.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j, sc)), acc);
-                acc = hi.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j + 1, sc)), acc);
-                acc = BlockDot.addFloats(x, xo, 32, FloatVector.zero(FS)).fma(FloatVector.broadcast(FS, -min * KQuants.minK4(2 * j, sc)), acc);
-                acc = BlockDot.addFloats(x, xo + 32, 32, FloatVector.zero(FS))
-                        .fma(FloatVector.broadcast(FS, -min * KQuants.minK4(2 * j + 1, sc)), acc);
+                FloatVector qxLo = FloatVector.zero(FS);
+                FloatVector qxHi = FloatVector.zero(FS);
+                for (int p = 0; p < 32; p += 16) {
+                    ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * j + p, ByteOrder.LITTLE_ENDIAN);
+                    qxLo = BlockDot.fmaBytes(q.and((byte) 0xF), x, xo + p, qxLo);
+                    qxHi = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4), x, xo + 32 + p, qxHi);
+                }
+                FloatVector sumLo = BlockDot.addFloats(x, xo, 32, FloatVector.zero(FS));
+                FloatVector sumHi = BlockDot.addFloats(x, xo + 32, 32, FloatVector.zero(FS));
+                acc = qxLo.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j, w, bo + 4)), acc);
+                acc = qxHi.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j + 1, w, bo + 4)), acc);
+                acc = sumLo.fma(FloatVector.broadcast(FS, negMin * KQuants.minK4(2 * j, w, bo + 4)), acc);
+                acc = sumHi.fma(FloatVector.broadcast(FS, negMin * KQuants.minK4(2 * j + 1, w, bo + 4)), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);

@@ -1,8 +1,15 @@
 package dev.jquant.format;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
+import static dev.jquant.format.BlockDot.B128;
+import static dev.jquant.format.BlockDot.FS;
 import static dev.jquant.format.KQuants.QK_K;
 
 /**
@@ -174,8 +181,32 @@ public final class Q6_K implements Format {
         return scale;
     }
 
+    /** Per 16-element sub-block: d * sc * sum(q * x), the 6-bit q assembled from ql and qh in vector lanes. */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
-        return BlockDot.viaDecode(this, w, offset, x, xOff, n);
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(w, bo + D);
+            for (int half = 0; half < 2; half++) {
+                for (int k = 0; k < 4; k++) {
+                    for (int p = 0; p < 2; p++) {
+                        ByteVector ql = ByteVector.fromMemorySegment(B128, w, bo + 64L * half + 32 * (k % 2) + 16 * p,
+                                ByteOrder.LITTLE_ENDIAN);
+                        ByteVector qh = ByteVector.fromMemorySegment(B128, w, bo + QH + 32L * half + 16 * p,
+                                ByteOrder.LITTLE_ENDIAN);
+                        ByteVector low = k < 2 ? ql.and((byte) 0xF) : ql.lanewise(VectorOperators.LSHR, 4);
+                        ByteVector high = qh.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3);
+                        ByteVector q = low.or(high.lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                        int sub = 8 * half + 2 * k + p;
+                        FloatVector sum = BlockDot.fmaBytes(q, x, xOff + b * QK_K + 16 * sub, FloatVector.zero(FS));
+                        float scale = d * w.get(ValueLayout.JAVA_BYTE, bo + SCALES + sub);
+                        acc = sum.fma(FloatVector.broadcast(FS, scale), acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }
