@@ -47,6 +47,8 @@ public class MatVecBench {
     private long rowBytes;
     private float[] x;
     private float[] out;
+    private Format act;
+    private MemorySegment xq;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -67,6 +69,8 @@ public class MatVecBench {
             x[i] = (float) rnd.nextGaussian();
         }
         out = new float[ROWS];
+        act = fmt.activationFormat();
+        xq = arena.allocate(act.rowBytes(COLS), 64);
     }
 
     @TearDown(Level.Trial)
@@ -78,6 +82,16 @@ public class MatVecBench {
     public float[] floatDot() {
         for (int r = 0; r < ROWS; r++) {
             out[r] = fmt.dot(weights, r * rowBytes, x, 0, COLS);
+        }
+        return out;
+    }
+
+    /** The same product with the activations quantized once to the format's activation format (Q8_0 / Q8_K) first. */
+    @Benchmark
+    public float[] quantizedDot() {
+        act.encode(x, 0, COLS, xq, 0);
+        for (int r = 0; r < ROWS; r++) {
+            out[r] = fmt.dotQuantized(weights, r * rowBytes, xq, 0, COLS);
         }
         return out;
     }

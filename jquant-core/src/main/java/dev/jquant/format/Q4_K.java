@@ -2,6 +2,7 @@ package dev.jquant.format;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -9,6 +10,7 @@ import java.nio.ByteOrder;
 
 import static dev.jquant.format.BlockDot.B128;
 import static dev.jquant.format.BlockDot.FS;
+import static dev.jquant.format.BlockDot.IS;
 import static dev.jquant.format.KQuants.QK_K;
 import static dev.jquant.format.KQuants.SCALE_BYTES;
 
@@ -99,5 +101,44 @@ public final class Q4_K implements Format {
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Activations as Q8_K, as ggml multiplies Q4_K. */
+    @Override
+    public Format activationFormat() {
+        return Q8_K.INSTANCE;
+    }
+
+    /** Per sub-block: d_x * (d * sc * sum(q * q_x) - dmin * m * sum(q_x)), the sums of q_x being Q8_K's bsums. */
+    @Override
+    public float dotQuantized(MemorySegment w, long offset, MemorySegment xq, long xqOffset, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        float minTerms = 0;
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            long xb = xqOffset + (long) b * Q8_K.BLOCK_BYTES;
+            float dx = Q8_K.scale(xq, xb);
+            float d = dx * GgmlMath.getHalf(w, bo);
+            int mins = 0;
+            for (int j = 0; j < QK_K / 64; j++) {
+                IntVector lo = IntVector.zero(IS);
+                IntVector hi = IntVector.zero(IS);
+                for (int p = 0; p < 32; p += 16) {
+                    ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * j + p, ByteOrder.LITTLE_ENDIAN);
+                    long xo = xb + Q8_K.QS + 64L * j + p;
+                    lo = BlockDot.mulAddBytes(q.and((byte) 0xF), ByteVector.fromMemorySegment(B128, xq, xo,
+                            ByteOrder.LITTLE_ENDIAN), lo);
+                    hi = BlockDot.mulAddBytes(q.lanewise(VectorOperators.LSHR, 4), ByteVector.fromMemorySegment(B128, xq,
+                            xo + 32, ByteOrder.LITTLE_ENDIAN), hi);
+                }
+                acc = BlockDot.fmaInts(lo, d * KQuants.scaleK4(2 * j, w, bo + 4), acc);
+                acc = BlockDot.fmaInts(hi, d * KQuants.scaleK4(2 * j + 1, w, bo + 4), acc);
+                mins += KQuants.minK4(2 * j, w, bo + 4) * (Q8_K.bsum(xq, xb, 4 * j) + Q8_K.bsum(xq, xb, 4 * j + 1))
+                        + KQuants.minK4(2 * j + 1, w, bo + 4) * (Q8_K.bsum(xq, xb, 4 * j + 2) + Q8_K.bsum(xq, xb, 4 * j + 3));
+            }
+            minTerms += dx * GgmlMath.getHalf(w, bo + 2) * mins;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - minTerms;
     }
 }

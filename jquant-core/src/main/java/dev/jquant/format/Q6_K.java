@@ -2,6 +2,7 @@ package dev.jquant.format;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -10,6 +11,7 @@ import java.nio.ByteOrder;
 
 import static dev.jquant.format.BlockDot.B128;
 import static dev.jquant.format.BlockDot.FS;
+import static dev.jquant.format.BlockDot.IS;
 import static dev.jquant.format.KQuants.QK_K;
 
 /**
@@ -181,7 +183,20 @@ public final class Q6_K implements Format {
         return scale;
     }
 
-    /** Per 16-element sub-block: d * sc * sum(q * x), the 6-bit q assembled from ql and qh in vector lanes. */
+    /** The 16 signed 6-bit quants (q - 32) of sub-block {@code sub} of the super-block at {@code bo}. */
+    private static ByteVector subBlockQuants(MemorySegment w, long bo, int sub) {
+        int half = sub / 8;
+        int k = sub % 8 / 2;
+        int p = sub % 2;
+        ByteVector ql = ByteVector.fromMemorySegment(B128, w, bo + 64L * half + 32 * (k % 2) + 16 * p,
+                ByteOrder.LITTLE_ENDIAN);
+        ByteVector qh = ByteVector.fromMemorySegment(B128, w, bo + QH + 32L * half + 16 * p, ByteOrder.LITTLE_ENDIAN);
+        ByteVector low = k < 2 ? ql.and((byte) 0xF) : ql.lanewise(VectorOperators.LSHR, 4);
+        ByteVector high = qh.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3);
+        return low.or(high.lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+    }
+
+    /** Per 16-element sub-block: d * sc * sum(q * x). */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
         int nb = GgmlMath.blocks(this, n);
@@ -189,22 +204,35 @@ public final class Q6_K implements Format {
         for (int b = 0; b < nb; b++) {
             long bo = offset + (long) b * BLOCK_BYTES;
             float d = GgmlMath.getHalf(w, bo + D);
-            for (int half = 0; half < 2; half++) {
-                for (int k = 0; k < 4; k++) {
-                    for (int p = 0; p < 2; p++) {
-                        ByteVector ql = ByteVector.fromMemorySegment(B128, w, bo + 64L * half + 32 * (k % 2) + 16 * p,
-                                ByteOrder.LITTLE_ENDIAN);
-                        ByteVector qh = ByteVector.fromMemorySegment(B128, w, bo + QH + 32L * half + 16 * p,
-                                ByteOrder.LITTLE_ENDIAN);
-                        ByteVector low = k < 2 ? ql.and((byte) 0xF) : ql.lanewise(VectorOperators.LSHR, 4);
-                        ByteVector high = qh.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3);
-                        ByteVector q = low.or(high.lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                        int sub = 8 * half + 2 * k + p;
-                        FloatVector sum = BlockDot.fmaBytes(q, x, xOff + b * QK_K + 16 * sub, FloatVector.zero(FS));
-                        float scale = d * w.get(ValueLayout.JAVA_BYTE, bo + SCALES + sub);
-                        acc = sum.fma(FloatVector.broadcast(FS, scale), acc);
-                    }
-                }
+            for (int sub = 0; sub < QK_K / 16; sub++) {
+                FloatVector sum = BlockDot.fmaBytes(subBlockQuants(w, bo, sub), x, xOff + b * QK_K + 16 * sub,
+                        FloatVector.zero(FS));
+                float scale = d * w.get(ValueLayout.JAVA_BYTE, bo + SCALES + sub);
+                acc = sum.fma(FloatVector.broadcast(FS, scale), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Activations as Q8_K, as ggml multiplies Q6_K. */
+    @Override
+    public Format activationFormat() {
+        return Q8_K.INSTANCE;
+    }
+
+    /** Per 16-element sub-block: d_x * d * sc * sum(q * q_x) in integers. */
+    @Override
+    public float dotQuantized(MemorySegment w, long offset, MemorySegment xq, long xqOffset, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            long xb = xqOffset + (long) b * Q8_K.BLOCK_BYTES;
+            float d = Q8_K.scale(xq, xb) * GgmlMath.getHalf(w, bo + D);
+            for (int sub = 0; sub < QK_K / 16; sub++) {
+                ByteVector xv = ByteVector.fromMemorySegment(B128, xq, xb + Q8_K.QS + 16L * sub, ByteOrder.LITTLE_ENDIAN);
+                IntVector sum = BlockDot.mulAddBytes(subBlockQuants(w, bo, sub), xv, IntVector.zero(IS));
+                acc = BlockDot.fmaInts(sum, d * w.get(ValueLayout.JAVA_BYTE, bo + SCALES + sub), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);

@@ -237,6 +237,38 @@ class QuantFormatsTest {
 
     @ParameterizedTest
     @MethodSource("formats")
+    void quantizedActivationDotMatchesTheProductOfTheDecodedValues(Format f) {
+        Format act = f.activationFormat();
+        Random rnd = new Random(77 + f.typeId());
+        try (Arena arena = Arena.ofConfined()) {
+            for (int trial = 0; trial < 20; trial++) {
+                Dist dist = List.of(Dist.GAUSSIAN, Dist.HEAVY_TAILS, Dist.SPARSE, Dist.CONSTANT).get(trial % 4);
+                int n = KQuants.QK_K * (1 + rnd.nextInt(6));
+                MemorySegment w = encode(f, row(rnd, dist, n), arena);
+                float[] x = row(rnd, Dist.GAUSSIAN, n);
+                MemorySegment xq = encode(act, x, arena);
+                float[] wd = new float[n];
+                float[] xd = new float[n];
+                f.decode(w, 0, wd, 0, n);
+                act.decode(xq, 0, xd, 0, n);
+                double exact = 0;
+                double magnitude = 0;
+                double floatMagnitude = 0;
+                for (int i = 0; i < n; i++) {
+                    exact += (double) wd[i] * xd[i];
+                    magnitude += Math.abs((double) wd[i] * xd[i]);
+                    floatMagnitude += Math.abs((double) wd[i] * x[i]);
+                }
+                float got = f.dotQuantized(w, 0, xq, 0, n);
+                assertEquals(exact, got, 1e-5 * magnitude + 1e-30, f.name() + " x " + act.name() + " " + dist);
+                // 8-bit activations move each product by at most ~1/127 of the block's largest activation
+                assertEquals(f.dot(w, 0, x, 0, n), got, 0.02 * floatMagnitude + 1e-30, f.name() + " against the float dot");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("formats")
     void rowsThatAreNotWholeBlocksAreRejectedWithTheFormatsName(Format f) {
         float[] x = new float[f.blockSize() + 1];
         try (Arena arena = Arena.ofConfined()) {
