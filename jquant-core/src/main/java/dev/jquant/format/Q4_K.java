@@ -17,7 +17,7 @@ import static dev.jquant.format.KQuants.SCALE_BYTES;
 /**
  * ggml Q4_K, type 12: super-blocks of 256 weights in eight sub-blocks of 32. Layout: FP16
  * {@code d}, FP16 {@code dmin}, 12 bytes of 6-bit sub-block scales and mins (see
- * {@link KQuants#scaleK4}), 128 bytes of nibbles: each 32-byte group holds sub-block 2i in its
+ * {@link KQuants#scalesK4}), 128 bytes of nibbles: each 32-byte group holds sub-block 2i in its
  * low and sub-block 2i+1 in its high nibbles. {@code w = d * sc * q - dmin * m}. Rows must be a
  * multiple of 256 elements.
  */
@@ -42,11 +42,13 @@ public final class Q4_K implements Format {
             int y = dstOff + b * QK_K;
             float d = GgmlMath.getHalf(src, bo);
             float min = GgmlMath.getHalf(src, bo + 2);
+            long sc = KQuants.scalesK4(src, bo + 4);
+            long mn = KQuants.minsK4(src, bo + 4);
             for (int j = 0; j < QK_K / 64; j++) {
-                float d1 = d * KQuants.scaleK4(2 * j, src, bo + 4);
-                float m1 = min * KQuants.minK4(2 * j, src, bo + 4);
-                float d2 = d * KQuants.scaleK4(2 * j + 1, src, bo + 4);
-                float m2 = min * KQuants.minK4(2 * j + 1, src, bo + 4);
+                float d1 = d * KQuants.lane(sc, 2 * j);
+                float m1 = min * KQuants.lane(mn, 2 * j);
+                float d2 = d * KQuants.lane(sc, 2 * j + 1);
+                float m2 = min * KQuants.lane(mn, 2 * j + 1);
                 long q = bo + QS + 32L * j;
                 for (int l = 0; l < 32; ++l) {
                     dst[y++] = d1 * (GgmlMath.getByte(src, q + l) & 0xF) - m1;
@@ -83,6 +85,8 @@ public final class Q4_K implements Format {
             long bo = offset + (long) b * BLOCK_BYTES;
             float d = GgmlMath.getHalf(w, bo);
             float negMin = -GgmlMath.getHalf(w, bo + 2);
+            long sc = KQuants.scalesK4(w, bo + 4);
+            long mn = KQuants.minsK4(w, bo + 4);
             for (int j = 0; j < QK_K / 64; j++) {
                 int xo = xOff + b * QK_K + 64 * j;
                 FloatVector qxLo = FloatVector.zero(FS);
@@ -94,10 +98,10 @@ public final class Q4_K implements Format {
                 }
                 FloatVector sumLo = BlockDot.addFloats(x, xo, 32, FloatVector.zero(FS));
                 FloatVector sumHi = BlockDot.addFloats(x, xo + 32, 32, FloatVector.zero(FS));
-                acc = qxLo.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j, w, bo + 4)), acc);
-                acc = qxHi.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j + 1, w, bo + 4)), acc);
-                acc = sumLo.fma(FloatVector.broadcast(FS, negMin * KQuants.minK4(2 * j, w, bo + 4)), acc);
-                acc = sumHi.fma(FloatVector.broadcast(FS, negMin * KQuants.minK4(2 * j + 1, w, bo + 4)), acc);
+                acc = qxLo.fma(FloatVector.broadcast(FS, d * KQuants.lane(sc, 2 * j)), acc);
+                acc = qxHi.fma(FloatVector.broadcast(FS, d * KQuants.lane(sc, 2 * j + 1)), acc);
+                acc = sumLo.fma(FloatVector.broadcast(FS, negMin * KQuants.lane(mn, 2 * j)), acc);
+                acc = sumHi.fma(FloatVector.broadcast(FS, negMin * KQuants.lane(mn, 2 * j + 1)), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -120,6 +124,8 @@ public final class Q4_K implements Format {
             long xb = xqOffset + (long) b * Q8_K.BLOCK_BYTES;
             float dx = Q8_K.scale(xq, xb);
             float d = dx * GgmlMath.getHalf(w, bo);
+            long sc = KQuants.scalesK4(w, bo + 4);
+            long mn = KQuants.minsK4(w, bo + 4);
             int mins = 0;
             for (int j = 0; j < QK_K / 64; j++) {
                 IntVector lo = IntVector.zero(IS);
@@ -132,10 +138,10 @@ public final class Q4_K implements Format {
                     hi = BlockDot.mulAddBytes(q.lanewise(VectorOperators.LSHR, 4), ByteVector.fromMemorySegment(B128, xq,
                             xo + 32, ByteOrder.LITTLE_ENDIAN), hi);
                 }
-                acc = BlockDot.fmaInts(lo, d * KQuants.scaleK4(2 * j, w, bo + 4), acc);
-                acc = BlockDot.fmaInts(hi, d * KQuants.scaleK4(2 * j + 1, w, bo + 4), acc);
-                mins += KQuants.minK4(2 * j, w, bo + 4) * (Q8_K.bsum(xq, xb, 4 * j) + Q8_K.bsum(xq, xb, 4 * j + 1))
-                        + KQuants.minK4(2 * j + 1, w, bo + 4) * (Q8_K.bsum(xq, xb, 4 * j + 2) + Q8_K.bsum(xq, xb, 4 * j + 3));
+                acc = BlockDot.fmaInts(lo, d * KQuants.lane(sc, 2 * j), acc);
+                acc = BlockDot.fmaInts(hi, d * KQuants.lane(sc, 2 * j + 1), acc);
+                mins += KQuants.lane(mn, 2 * j) * (Q8_K.bsum(xq, xb, 4 * j) + Q8_K.bsum(xq, xb, 4 * j + 1))
+                        + KQuants.lane(mn, 2 * j + 1) * (Q8_K.bsum(xq, xb, 4 * j + 2) + Q8_K.bsum(xq, xb, 4 * j + 3));
             }
             minTerms += dx * GgmlMath.getHalf(w, bo + 2) * mins;
         }
