@@ -7,7 +7,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -147,8 +150,8 @@ class QuantFormatsTest {
                 MemorySegment padded = arena.allocate(seg.byteSize() + 16).fill((byte) 0x5a);
                 f.encode(x, 0, n, padded, 8);
                 assertEquals(-1, seg.mismatch(padded.asSlice(8, seg.byteSize())), f.name() + " " + dist);
-                assertEquals(0x5a, padded.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 7));
-                assertEquals(0x5a, padded.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 8 + seg.byteSize()));
+                assertEquals(0x5a, padded.get(ValueLayout.JAVA_BYTE, 7));
+                assertEquals(0x5a, padded.get(ValueLayout.JAVA_BYTE, 8 + seg.byteSize()));
                 // a source offset and a destination offset give the same bytes
                 float[] shifted = new float[n + 5];
                 System.arraycopy(x, 0, shifted, 5, n);
@@ -201,7 +204,7 @@ class QuantFormatsTest {
                 f.decode(seg, 0, new float[2 * n], 0, 2 * n);
                 f.dot(seg, 0, x, 0, 2 * n);
                 // the block without the bad value is quantized as if it were alone
-                MemorySegment first = encode(f, java.util.Arrays.copyOf(x, n), arena);
+                MemorySegment first = encode(f, Arrays.copyOf(x, n), arena);
                 assertEquals(-1, first.mismatch(seg.asSlice(0, f.blockBytes())), f.name() + " with " + bad);
             }
         }
@@ -287,7 +290,7 @@ class QuantFormatsTest {
         for (int i = 0; i < ids.length; i++) {
             Format f = fs.get(i);
             assertEquals(f, Formats.byTypeId(ids[i]).orElseThrow());
-            assertEquals(f, Formats.byName(f.name().toLowerCase(java.util.Locale.ROOT)));
+            assertEquals(f, Formats.byName(f.name().toLowerCase(Locale.ROOT)));
             assertEquals(bytes[i], f.blockBytes(), f.name());
         }
     }
