@@ -49,6 +49,26 @@ public sealed interface Format permits F32, F16, BF16,
     /** Dot product of the {@code n} stored elements at {@code offset} with {@code x[xOff..xOff+n)}. */
     float dot(MemorySegment w, long offset, float[] x, int xOff, int n);
 
+    /**
+     * The format this format wants activations in for {@link #dotQuantized} (ggml's vec_dot_type:
+     * Q8_0 for Q8_0 and Q4_0, Q8_K for Q4_K and Q6_K), or F32 where it has no integer kernel. A
+     * matrix-vector product encodes the activation vector into it once, then calls dotQuantized per row.
+     */
+    default Format activationFormat() {
+        return F32.INSTANCE;
+    }
+
+    /**
+     * Dot product of the {@code n} stored elements at {@code offset} with {@code n} activations that
+     * {@link #activationFormat()} encoded at {@code xqOffset} of {@code xq}. Formats with an integer
+     * kernel multiply the quantized values directly; the default decodes the activations and uses {@link #dot}.
+     */
+    default float dotQuantized(MemorySegment w, long offset, MemorySegment xq, long xqOffset, int n) {
+        float[] x = new float[n];
+        activationFormat().decode(xq, xqOffset, x, 0, n);
+        return dot(w, offset, x, 0, n);
+    }
+
     /** Plain scalar dot product: the specification every vectorised {@link #dot} is tested against. */
     default float dotScalar(MemorySegment w, long offset, float[] x, int xOff, int n) {
         float[] row = new float[n];
