@@ -8,6 +8,8 @@ import dev.jquant.format.Format;
 import dev.jquant.io.safetensors.SafetensorsShards;
 import dev.jquant.io.safetensors.SafetensorsWriter;
 import dev.jquant.model.Checkpoint;
+import dev.jquant.tokenizer.HfTokenizerJson;
+import dev.jquant.tokenizer.SpmTokenizer;
 import dev.jquant.model.ModelConfig;
 import dev.jquant.model.ModelShapes;
 import dev.jquant.model.RopePermutation;
@@ -169,10 +171,18 @@ public final class HfCheckpointWriter {
         }
     }
 
-    /** A checkpoint read from a Hugging Face directory keeps its tokenizer files as they were. */
+    /**
+     * A checkpoint read from a Hugging Face directory keeps its tokenizer files as they were; a
+     * SentencePiece vocabulary from elsewhere (GGUF, llama2.c) becomes a Llama-2-style tokenizer.json.
+     */
     private static void copyTokenizerFiles(Checkpoint c, Path dir) throws IOException {
-        if (!c.sourceFormat().equals("safetensors") || !Files.isDirectory(c.source())
-                || Files.isSameFile(c.source(), dir)) {
+        if (!c.sourceFormat().equals("safetensors") || !Files.isDirectory(c.source())) {
+            if (c.tokenizer() instanceof SpmTokenizer spm) {
+                HfTokenizerJson.write(spm, dir.resolve("tokenizer.json"));
+            }
+            return;
+        }
+        if (Files.isSameFile(c.source(), dir)) {
             return;
         }
         for (String name : TOKENIZER_FILES) {
