@@ -1,5 +1,7 @@
 package dev.jquant.io.hf;
 
+import dev.jquant.io.AtomicFile;
+
 import dev.jquant.JQuantException;
 import dev.jquant.format.BF16;
 import dev.jquant.format.F16;
@@ -18,7 +20,6 @@ import dev.jquant.model.TensorNames;
 import dev.jquant.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -221,13 +222,7 @@ public final class HfCheckpointWriter {
         return v instanceof Number n ? List.of(n.intValue()) : List.of();
     }
 
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        Files.writeString(tmp, text + "\n");
-        try {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+    private static void writeAtomically(Path file, String text) {
+        AtomicFile.writeString(file, text + "\n");
     }
 }
