@@ -1,8 +1,15 @@
 package dev.jquant.format;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
+import static dev.jquant.format.BlockDot.B128;
+import static dev.jquant.format.BlockDot.FS;
 import static dev.jquant.format.KQuants.QK_K;
 
 /**
@@ -27,10 +34,10 @@ public final class Q3_K implements Format {
     @Override public int blockSize() { return QK_K; }
     @Override public int blockBytes() { return BLOCK_BYTES; }
 
-    /** The signed 6-bit scale of sub-block j (before the -32 offset) from the 12 packed bytes. */
-    private static int scale(int j, int[] s) {
-        int low = j < 8 ? s[j] & 0xF : s[j - 8] >> 4;
-        return low | (((s[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
+    /** The 6-bit scale of sub-block j (before the -32 offset) from the 12 packed bytes at {@code at}. */
+    private static int scale(int j, MemorySegment s, long at) {
+        int low = j < 8 ? GgmlMath.getByte(s, at + j) & 0xF : GgmlMath.getByte(s, at + j - 8) >> 4;
+        return low | (((GgmlMath.getByte(s, at + 8 + j % 4) >> (2 * (j / 4))) & 3) << 4);
     }
 
     @Override
@@ -40,17 +47,13 @@ public final class Q3_K implements Format {
             long bo = offset + (long) b * BLOCK_BYTES;
             int y = dstOff + b * QK_K;
             float dAll = GgmlMath.getHalf(src, bo + D);
-            int[] s = new int[12];
-            for (int i = 0; i < 12; i++) {
-                s[i] = GgmlMath.getByte(src, bo + SCALES + i);
-            }
             int is = 0;
             int m = 1;
             for (int half = 0; half < 2; half++) {
                 long q = bo + QS + 32L * half;
                 for (int shift = 0; shift < 8; shift += 2, m <<= 1) {
                     for (int part = 0; part < 2; part++) {
-                        float dl = dAll * (scale(is++, s) - 32);
+                        float dl = dAll * (scale(is++, src, bo + SCALES) - 32);
                         for (int l = 16 * part; l < 16 * part + 16; ++l) {
                             int low = (GgmlMath.getByte(src, q + l) >> shift) & 3;
                             int high = (GgmlMath.getByte(src, bo + l) & m) != 0 ? 0 : 4;
@@ -105,7 +108,7 @@ public final class Q3_K implements Format {
                 GgmlMath.putByte(dst, bo + SCALES + i, s[i]);
             }
             for (int j = 0; j < QK_K / 16; ++j) {
-                float dl = d * (scale(j, s) - 32);
+                float dl = d * (scale(j, dst, bo + SCALES) - 32);
                 if (dl == 0) {
                     continue;
                 }
@@ -198,8 +201,30 @@ public final class Q3_K implements Format {
         return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
     }
 
+    /** Per 16-element sub-block: d * (sc - 32) * sum((q - 4 * !h) * x), four sub-blocks from each 16 bytes of quants. */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
-        return BlockDot.viaDecode(this, w, offset, x, xOff, n);
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(w, bo + D);
+            for (int half = 0; half < 2; half++) {
+                for (int p = 0; p < 2; p++) {
+                    ByteVector qs = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * half + 16 * p,
+                            ByteOrder.LITTLE_ENDIAN);
+                    ByteVector hm = ByteVector.fromMemorySegment(B128, w, bo + 16 * p, ByteOrder.LITTLE_ENDIAN);
+                    for (int k = 0; k < 4; k++) {
+                        int sub = 8 * half + 2 * k + p;
+                        ByteVector low = qs.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3);
+                        ByteVector high = hm.lanewise(VectorOperators.LSHR, 4 * half + k).and((byte) 1);
+                        ByteVector q = low.sub((byte) 4).add(high.lanewise(VectorOperators.LSHL, 2));
+                        acc = BlockDot.fmaBytesAffine(q, d * (scale(sub, w, bo + SCALES) - 32), 0f, x,
+                                xOff + b * QK_K + 16 * sub, acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }
