@@ -84,6 +84,7 @@ final class BlockDot {
         return acc;
     }
 
+    /** The dot product of a format without a kernel of its own (see the class comment). */
     static float viaDecode(Format format, MemorySegment w, long offset, float[] x, int xOff, int n) {
         GgmlMath.blocks(format, n);
         float[] buf = new float[Math.min(CHUNK, n)];
