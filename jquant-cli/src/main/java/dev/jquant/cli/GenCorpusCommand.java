@@ -1,7 +1,7 @@
 package dev.jquant.cli;
 
 import dev.jquant.JQuantException;
-import dev.jquant.train.TextFiles;
+import dev.jquant.io.AtomicFile;
 import dev.jquant.train.corpus.StoryGenerator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +27,7 @@ final class GenCorpusCommand implements Callable<Integer> {
             throw new JQuantException("--stories must be at least 1, got " + stories);
         }
         String text = StoryGenerator.corpus(stories, seed);
-        TextFiles.writeAtomically(out, text);
+        AtomicFile.writeString(out, text);
         System.err.printf("wrote %d stories, %d characters to %s%n", stories, text.length(), out);
         return 0;
     }

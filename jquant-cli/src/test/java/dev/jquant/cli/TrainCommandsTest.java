@@ -22,23 +22,28 @@ class TrainCommandsTest {
         Path tok = dir.resolve("tok.gguf");
         Path config = dir.resolve("tiny.json");
         Path out = dir.resolve("tiny.gguf");
-        assertEquals(0, Main.run("gen-corpus", "--out", corpus.toString(), "--stories", "60", "--seed", "3"));
-        assertEquals(0, Main.run("train-tokenizer", "--data", corpus.toString(), "--vocab-size", "320", "--out", tok.toString()));
+        assertRuns("gen-corpus", "--out", corpus.toString(), "--stories", "60", "--seed", "3");
+        assertRuns("train-tokenizer", "--data", corpus.toString(), "--vocab-size", "320", "--out", tok.toString());
         Files.writeString(config, """
                 {"dim": 32, "ffnDim": 64, "layers": 1, "heads": 2, "kvHeads": 1, "tokenizer": "tok.gguf",
                  "seq": 16, "batch": 2, "steps": 4, "lr": 0.01, "warmup": 1, "checkpointEvery": 2}
                 """);
-        assertEquals(0, Main.run("train", "-q", "--config", config.toString(), "--data", corpus.toString(),
-                "--out", out.toString(), "--steps", "2"));
-        assertEquals(0, Main.run("train", "-q", "--config", config.toString(), "--data", corpus.toString(),
-                "--out", out.toString(), "--resume"));
+        assertRuns("train", "-q", "--config", config.toString(), "--data", corpus.toString(),
+                "--out", out.toString(), "--steps", "2");
+        assertRuns("train", "-q", "--config", config.toString(), "--data", corpus.toString(),
+                "--out", out.toString(), "--resume");
         assertEquals(5, Files.readAllLines(dir.resolve("tiny.gguf.loss.csv")).size(), "header and four steps");
         try (Checkpoint c = JQuant.load(out)) {
             assertEquals(320, c.config().vocabSize());
             assertEquals(32, c.config().dim());
             assertTrue(c.tokenizer().encode("Once upon a time", true, false).length > 2);
         }
-        assertEquals(0, Main.run("generate", "-m", out.toString(), "-n", "5", "--temperature", "0"));
+        assertRuns("generate", "-m", out.toString(), "-n", "5", "--temperature", "0");
+    }
+
+    private static void assertRuns(String... args) {
+        CliRun r = CliRun.of(args);
+        assertEquals(0, r.exitCode(), r.err());
     }
 
     @Test
@@ -47,7 +52,9 @@ class TrainCommandsTest {
         Files.writeString(config, "{\"dim\": 32, \"layerz\": 2}");
         Path corpus = dir.resolve("c.txt");
         Files.writeString(corpus, "Once upon a time.\n");
-        assertEquals(1, Main.run("train", "--config", config.toString(), "--data", corpus.toString(),
-                "--out", dir.resolve("x.gguf").toString()));
+        CliRun r = CliRun.of("train", "--config", config.toString(), "--data", corpus.toString(),
+                "--out", dir.resolve("x.gguf").toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().startsWith("jquant: ") && r.err().contains("unknown key 'layerz'") && r.err().lines().count() == 1, r.err());
     }
 }

@@ -1,6 +1,6 @@
 package dev.jquant.format;
 
-import dev.jquant.SharedData;
+import dev.jquant.testing.SharedData;
 import dev.jquant.io.gguf.GgufFile;
 import dev.jquant.io.gguf.GgufTensorInfo;
 import dev.jquant.tensor.Tensor;
@@ -9,6 +9,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Set;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,8 +28,8 @@ class GoldenQuantTest {
             "IQ4_NL", "IQ4_XS"})
     void encodingTheF32ModelGivesLlamaCppBytes(String type) {
         Format format = Formats.byName(type);
-        try (GgufFile f32 = GgufFile.open(SharedData.path("golden-quant/golden-f32.gguf"));
-             GgufFile golden = GgufFile.open(SharedData.path("golden-quant/golden-" + type + ".gguf"));
+        try (GgufFile f32 = GgufFile.open(SharedData.file("golden-quant/golden-f32.gguf"));
+             GgufFile golden = GgufFile.open(SharedData.file("golden-quant/golden-" + type + ".gguf"));
              Arena arena = Arena.ofConfined()) {
             int checked = 0;
             for (GgufTensorInfo info : golden.tensorInfos()) {
@@ -49,8 +52,8 @@ class GoldenQuantTest {
                     if (at >= 0) {
                         fail(type + " " + info.name() + " row " + r + ": first differing byte " + at + " (block "
                                 + at / format.blockBytes() + ", byte " + at % format.blockBytes() + "): got "
-                                + out.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at) + ", llama.cpp wrote "
-                                + want.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at));
+                                + out.get(ValueLayout.JAVA_BYTE, at) + ", llama.cpp wrote "
+                                + want.get(ValueLayout.JAVA_BYTE, at));
                     }
                 }
                 checked++;
@@ -64,8 +67,8 @@ class GoldenQuantTest {
             "IQ4_NL", "IQ4_XS"})
     void decodingLlamaCppBytesFollowsTheLayoutAndApproximatesTheSource(String type) {
         Format format = Formats.byName(type);
-        try (GgufFile f32 = GgufFile.open(SharedData.path("golden-quant/golden-f32.gguf"));
-             GgufFile golden = GgufFile.open(SharedData.path("golden-quant/golden-" + type + ".gguf"))) {
+        try (GgufFile f32 = GgufFile.open(SharedData.file("golden-quant/golden-f32.gguf"));
+             GgufFile golden = GgufFile.open(SharedData.file("golden-quant/golden-" + type + ".gguf"))) {
             double err2 = 0;
             double sig2 = 0;
             for (GgufTensorInfo info : golden.tensorInfos()) {
@@ -101,9 +104,9 @@ class GoldenQuantTest {
     @ParameterizedTest
     @ValueSource(strings = {"s260k-Q4_K_M.gguf", "s260k-Q3_K_M.gguf", "s260k-Q2_K.gguf", "s260k-im-Q4_K_M.gguf"})
     void llamaCppQuantizedModelsDecode(String file) {
-        try (GgufFile gguf = GgufFile.open(SharedData.path("stories260K/llama.cpp-quantized/" + file));
-             GgufFile reference = GgufFile.open(SharedData.path("stories260K/stories260K.gguf"))) {
-            java.util.Set<String> types = new java.util.TreeSet<>();
+        try (GgufFile gguf = GgufFile.open(SharedData.file("stories260K/llama.cpp-quantized/" + file));
+             GgufFile reference = GgufFile.open(SharedData.file("stories260K/stories260K.gguf"))) {
+            Set<String> types = new TreeSet<>();
             for (Tensor t : gguf.tensors().values()) {
                 types.add(t.format().name());
                 float[] v = t.toFloats();

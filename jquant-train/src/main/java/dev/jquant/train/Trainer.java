@@ -2,6 +2,7 @@ package dev.jquant.train;
 
 import dev.jquant.JQuantException;
 import dev.jquant.format.F32;
+import dev.jquant.io.AtomicFile;
 import dev.jquant.io.gguf.GgufCheckpointLoader;
 import dev.jquant.io.gguf.GgufFile;
 import dev.jquant.io.gguf.GgufWriter;
@@ -193,6 +194,6 @@ public final class Trainer {
     public void saveLossCurve(Path csv) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
         lossRows.forEach(r -> sb.append(r).append('\n'));
-        TextFiles.writeAtomically(csv, sb.toString());
+        AtomicFile.writeString(csv, sb.toString());
     }
 }
