@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jquant", mixinStandardHelpOptions = true, version = "jquant 0.1.0",
         description = "Quantize, measure, run and serve large language models, in pure Java.",
         subcommands = {GenerateCommand.class, ChatCommand.class, TokenizeCommand.class, PerplexityCommand.class, InspectCommand.class, BenchCommand.class, EvalCommand.class, QuantizeCommand.class, SynthCommand.class,
-                GenCorpusCommand.class, TrainTokenizerCommand.class, TrainCommand.class,
+                GenCorpusCommand.class, TrainTokenizerCommand.class, TrainCommand.class, QatCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 
 /**
  * The training loop: random windows of a token stream, gradient accumulation over micro-batches,
@@ -64,6 +65,9 @@ public final class Trainer {
     private final int[] data;
     private final Options opt;
     private final List<String> lossRows;
+    private UnaryOperator<Parameters> forwardWeights = UnaryOperator.identity();
+    private Parameters teacher;
+    private TrainingModel teacherModel;
     private int step;
 
     private Trainer(Parameters params, AdamW optimizer, int step, List<String> lossRows, int[] data, Options opt) {
@@ -127,6 +131,22 @@ public final class Trainer {
         return params;
     }
 
+    /**
+     * Runs the forward and backward passes on {@code transform(weights)} and applies the gradient to the
+     * weights themselves: with a fake quantizer, quantization-aware training with the straight-through estimator.
+     */
+    public Trainer forwardWith(UnaryOperator<Parameters> transform) {
+        this.forwardWeights = transform;
+        return this;
+    }
+
+    /** Trains towards {@code teacherWeights}' output distribution (KL divergence) instead of the next tokens. */
+    public Trainer distillFrom(Parameters teacherWeights) {
+        this.teacher = teacherWeights;
+        this.teacherModel = new TrainingModel(teacherWeights.config());
+        return this;
+    }
+
     /** Optimizer steps completed. */
     public int step() {
         return step;
@@ -143,8 +163,13 @@ public final class Trainer {
         while (step < last) {
             double loss = 0;
             grads.zero();
+            Parameters weights = forwardWeights.apply(params);
             for (int micro = 0; micro < opt.accumulation(); micro++) {
-                loss += model.forwardBackward(params, batch(step, micro), grads, 1f / opt.accumulation());
+                Batch b = batch(step, micro);
+                float scale = 1f / opt.accumulation();
+                loss += teacher == null ? model.forwardBackward(weights, b, grads, scale)
+                        : model.forwardBackwardDistill(weights, b, teacherModel.forward(teacher, b.inputs(), b.size(), b.seq()),
+                        grads, scale);
             }
             loss /= opt.accumulation();
             double norm = Math.sqrt(grads.squaredNorm());

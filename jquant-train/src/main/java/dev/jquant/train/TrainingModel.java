@@ -221,7 +221,24 @@ public final class TrainingModel {
      */
     public double forwardBackward(Parameters w, Batch batch, Parameters grads, float lossScale) {
         forward(w, batch.inputs(), batch.size(), batch.seq());
-        double loss = crossEntropy(batch.targets(), lossScale);
+        double loss = lossAndGradient(batch.targets(), null, lossScale);
+        backward(w, grads);
+        return loss;
+    }
+
+    /**
+     * Knowledge distillation: like {@link #forwardBackward} but the loss is the mean KL divergence
+     * KL(teacher || model) over the scored positions, the teacher's distribution given by its logits
+     * ({@code [size * seq, vocab]}, as {@link #forward} returns them).
+     */
+    public double forwardBackwardDistill(Parameters w, Batch batch, float[] teacherLogits, Parameters grads,
+                                         float lossScale) {
+        if (teacherLogits.length != batch.inputs().length * cfg.vocabSize()) {
+            throw new IllegalArgumentException("teacher logits for " + teacherLogits.length / cfg.vocabSize() + " positions, not "
+                    + batch.inputs().length);
+        }
+        forward(w, batch.inputs(), batch.size(), batch.seq());
+        double loss = lossAndGradient(batch.targets(), teacherLogits, lossScale);
         backward(w, grads);
         return loss;
     }
@@ -229,14 +246,15 @@ public final class TrainingModel {
     /** The mean cross-entropy of the batch's scored targets, without gradients. */
     public double loss(Parameters w, Batch batch) {
         forward(w, batch.inputs(), batch.size(), batch.seq());
-        return crossEntropy(batch.targets(), 0f);
+        return lossAndGradient(batch.targets(), null, 0f);
     }
 
     /**
-     * Mean cross-entropy of the logits against {@code targets}; replaces the logits by the loss's gradient
-     * times {@code scale} (softmax minus one-hot, over the scored count).
+     * The mean loss over the scored positions: cross-entropy against {@code targets}, or with
+     * {@code teacher} logits the KL divergence from the teacher's distribution. Replaces the logits by
+     * the loss's gradient times {@code scale}: (softmax - one-hot, or - teacher softmax) over the scored count.
      */
-    private double crossEntropy(int[] targets, float scale) {
+    private double lossAndGradient(int[] targets, float[] teacher, float scale) {
         Activations a = act;
         int vocab = cfg.vocabSize();
         int scored = 0;
@@ -254,23 +272,33 @@ public final class TrainingModel {
         double[] tokenLoss = new double[a.n];
         float g = scale / scored;
         Parallel.get().forRange(a.n, 16, (start, end) -> {
+            double[] p = new double[vocab];
+            double[] q = new double[vocab];
             for (int t = start; t < end; t++) {
                 int off = t * vocab;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int i = 0; i < vocab; i++) {
-                    max = Math.max(max, a.logits[off + i]);
-                }
-                double sum = 0;
-                for (int i = 0; i < vocab; i++) {
-                    sum += Math.exp(a.logits[off + i] - max);
-                }
+                double logZ = softmax(a.logits, off, vocab, p);
                 int target = targets[t];
-                if (target != IGNORE) {
-                    tokenLoss[t] = max + Math.log(sum) - a.logits[off + target];
+                if (target == IGNORE) {
+                    java.util.Arrays.fill(a.logits, off, off + vocab, 0f);
+                    continue;
                 }
-                for (int i = 0; i < vocab; i++) {
-                    float p = (float) (Math.exp(a.logits[off + i] - max) / sum);
-                    a.logits[off + i] = target == IGNORE ? 0f : g * (p - (i == target ? 1f : 0f));
+                if (teacher == null) {
+                    tokenLoss[t] = logZ - a.logits[off + target];
+                    for (int i = 0; i < vocab; i++) {
+                        a.logits[off + i] = g * ((float) p[i] - (i == target ? 1f : 0f));
+                    }
+                } else {
+                    double teacherLogZ = softmax(teacher, off, vocab, q);
+                    double kl = 0;
+                    for (int i = 0; i < vocab; i++) {
+                        if (q[i] > 0) {
+                            kl += q[i] * ((teacher[off + i] - teacherLogZ) - (a.logits[off + i] - logZ));
+                        }
+                    }
+                    tokenLoss[t] = kl;
+                    for (int i = 0; i < vocab; i++) {
+                        a.logits[off + i] = g * ((float) p[i] - (float) q[i]);
+                    }
                 }
             }
         });
@@ -279,6 +307,23 @@ public final class TrainingModel {
             total += l;
         }
         return total / scored;
+    }
+
+    /** Softmax of {@code logits[off .. off + n)} into {@code p}; returns the log of the normalizer. */
+    private static double softmax(float[] logits, int off, int n, double[] p) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, logits[off + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = Math.exp(logits[off + i] - max);
+            sum += p[i];
+        }
+        for (int i = 0; i < n; i++) {
+            p[i] /= sum;
+        }
+        return max + Math.log(sum);
     }
 
     /** Backpropagates the logits' gradient (left in {@code act.logits}) through the whole model. */

@@ -91,6 +91,47 @@ class GradientCheckTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void distillationGradientsMatchFiniteDifferences() {
+        ModelConfig c = tiny(RopeStyle.ADJACENT_PAIRS, 2, false);
+        int batch = 2;
+        int seq = 5;
+        Parameters w = weights(c, 21);
+        Parameters teacherWeights = weights(c, 22);
+        Batch tokens = Batch.ofWindows(tokens(c, batch * (seq + 1), 23), batch, seq);
+        tokens.targets()[4] = TrainingModel.IGNORE;
+        float[] teacher = new TrainingModel(c).forward(teacherWeights, tokens.inputs(), batch, seq).clone();
+        TrainingModel model = new TrainingModel(c);
+        Parameters grads = Parameters.zeros(c);
+        double kl = model.forwardBackwardDistill(w, tokens, teacher, grads, 1f);
+        assertTrue(kl > 0.1, "KL " + kl);
+        assertEquals(0, model.forwardBackwardDistill(teacherWeights, tokens, teacher, Parameters.zeros(c), 1f), 1e-6,
+                "the teacher is at zero divergence from itself");
+        Random rnd = new Random(9);
+        float h = 1e-2f;
+        for (String name : w.names()) {
+            float[] v = w.get(name);
+            double[] dir = new double[v.length];
+            double analytic = 0;
+            for (int i = 0; i < v.length; i++) {
+                dir[i] = rnd.nextGaussian() / Math.sqrt(v.length);
+                analytic += grads.get(name)[i] * dir[i];
+            }
+            float[] saved = v.clone();
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (saved[i] + h * dir[i]);
+            }
+            double plus = model.forwardBackwardDistill(w, tokens, teacher, Parameters.zeros(c), 1f);
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (saved[i] - h * dir[i]);
+            }
+            double minus = model.forwardBackwardDistill(w, tokens, teacher, Parameters.zeros(c), 1f);
+            System.arraycopy(saved, 0, v, 0, v.length);
+            double numeric = (plus - minus) / (2 * h);
+            assertEquals(numeric, analytic, 2e-3 + 2e-2 * Math.abs(numeric), name + " (distillation)");
+        }
+    }
+
     private static double directional(TrainingModel model, Parameters w, String name, double[] dir, float h,
                                       Batch tokens) {
         float[] v = w.get(name);
