@@ -15,6 +15,7 @@ public final class Session {
     private final float[][] keyCache;
     private final float[][] valueCache;
     private int position;
+    private LinearInputObserver observer;
 
     Session(Transformer model, int maxContext) {
         if (maxContext < 1) {
@@ -46,6 +47,17 @@ public final class Session {
 
     public ModelConfig config() {
         return cfg;
+    }
+
+    /** Calls {@code observer} with the input of every linear layer from now on (null: stop). */
+    public void observeLinearInputs(LinearInputObserver observer) {
+        this.observer = observer;
+    }
+
+    private void observe(int layer, String suffix, float[] x, int n, int width) {
+        if (observer != null) {
+            observer.input(layer, TensorNames.block(layer, suffix), x, n, width);
+        }
     }
 
     /** Forgets everything from {@code newPosition} on (to reuse a shared prompt prefix, or start over with 0). */
@@ -127,6 +139,7 @@ public final class Session {
     private void layer(int l, Transformer.Layer w, float[] x, int n, Buffers b) {
         int dim = cfg.dim();
         Ops.rmsNorm(x, w.attnNorm(), b.xb, n, dim, cfg.rmsEps());
+        observe(l, TensorNames.ATTN_Q, b.xb, n, dim);
         MatMul.matmul(w.wq(), b.xb, n, b.q);
         MatMul.matmul(w.wk(), b.xb, n, b.k);
         MatMul.matmul(w.wv(), b.xb, n, b.v);
@@ -141,13 +154,16 @@ public final class Session {
         }
         positionAndCache(l, b, n);
         attention(l, b, n);
+        observe(l, TensorNames.ATTN_OUTPUT, b.att, n, cfg.qDim());
         MatMul.matmul(w.wo(), b.att, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
 
         Ops.rmsNorm(x, w.ffnNorm(), b.xb, n, dim, cfg.rmsEps());
+        observe(l, TensorNames.FFN_GATE, b.xb, n, dim);
         MatMul.matmul(w.gate(), b.xb, n, b.gate);
         MatMul.matmul(w.up(), b.xb, n, b.up);
         Ops.swiglu(b.gate, b.up, n * cfg.ffnDim());
+        observe(l, TensorNames.FFN_DOWN, b.gate, n, cfg.ffnDim());
         MatMul.matmul(w.down(), b.gate, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
     }
