@@ -70,7 +70,6 @@ public final class Comparison {
                                        List<CandidateCatalog.Entry> entries, Options options, Listener listener) {
         long t0 = System.nanoTime();
         String evalText = read(evalFile);
-        String calibText = read(calibFile);
         createDirectories(outDir);
         Path models = outDir.resolve("models");
         createDirectories(models);
@@ -84,12 +83,15 @@ public final class Comparison {
             }
             int bos = tokenizer.bos();
             int[] evalTokens = tokenizer.encode(evalText, tokenizer.addBosByDefault(), false);
-            int[] calibTokens = tokenizer.encode(calibText, tokenizer.addBosByDefault(), false);
             Transformer fpModel = new Transformer(fp);
             int chunks = Perplexity.chunkCount(evalTokens.length, options.ctx(), options.chunks());
             if (chunks == 0) {
                 throw new JQuantException(evalFile + ": " + evalTokens.length + " tokens, fewer than one chunk of " + options.ctx());
             }
+            // One file for both: calibration reads the chunks after the evaluated ones, so the two never overlap.
+            int[] calibTokens = sameFile(calibFile, evalFile)
+                    ? Arrays.copyOfRange(evalTokens, chunks * options.ctx(), evalTokens.length)
+                    : tokenizer.encode(read(calibFile), tokenizer.addBosByDefault(), false);
 
             listener.stage("reference", "activations", options.calibrationChunks());
             Map<String, ActivationProbe.Site> sites = ActivationProbe.run(fpModel, calibTokens, options.ctx(),
@@ -279,6 +281,14 @@ public final class Comparison {
             }
         }
         return byFormat.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("?");
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     static String read(Path file) {
