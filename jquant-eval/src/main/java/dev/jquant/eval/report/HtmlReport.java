@@ -127,9 +127,12 @@ public final class HtmlReport {
         Axis xAxis = Axis.linear(Math.min(minBpw, maxBpw), maxBpw, left, right);
         double yMin = ok.stream().mapToDouble(y).filter(v -> v > 0).min().orElse(kld ? 1e-4 : r.reference().ppl());
         double yMax = ok.stream().mapToDouble(y).max().orElse(yMin);
-        Axis yAxis = kld ? Axis.log(yMin, yMax, bottom, top)
+        // Perplexities that span more than 10× (2-bit failures) need a log scale as well.
+        boolean logY = kld || yMax > 10 * Math.min(yMin, r.reference().ppl());
+        Axis yAxis = logY ? Axis.log(kld ? yMin : Math.min(yMin, r.reference().ppl()), yMax, bottom, top)
                 : Axis.linear(Math.min(yMin, r.reference().ppl()), Math.max(yMax, r.reference().ppl()), bottom, top);
-        axes(svg, xAxis, yAxis, left, right, top, bottom, "bits per weight", kld ? "mean KL divergence (log)" : "perplexity");
+        axes(svg, xAxis, yAxis, left, right, top, bottom, "bits per weight",
+                kld ? "mean KL divergence (log)" : logY ? "perplexity (log)" : "perplexity");
         double refX = xAxis.px(r.reference().bitsPerWeight());
         if (kld) {
             svg.line(refX, top, refX, bottom, "stroke:#444;stroke-dasharray:5,4");

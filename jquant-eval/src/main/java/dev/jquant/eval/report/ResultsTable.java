@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jquant.eval.compare.ComparisonResult;
+import dev.jquant.io.AtomicFile;
 import dev.jquant.eval.compare.ConfigResult;
 import dev.jquant.eval.compare.LayerErrors;
 
@@ -28,10 +29,10 @@ public final class ResultsTable {
 
     /** Writes results.json, results.csv, results.md and report.html into {@code dir}. */
     public static void writeAll(ComparisonResult r, Path dir) {
-        AtomicFiles.write(dir.resolve("results.json"), json(r));
-        AtomicFiles.write(dir.resolve("results.csv"), csv(r));
-        AtomicFiles.write(dir.resolve("results.md"), markdown(r));
-        AtomicFiles.write(dir.resolve("report.html"), HtmlReport.render(r));
+        AtomicFile.writeString(dir.resolve("results.json"), json(r));
+        AtomicFile.writeString(dir.resolve("results.csv"), csv(r));
+        AtomicFile.writeString(dir.resolve("results.md"), markdown(r));
+        AtomicFile.writeString(dir.resolve("report.html"), HtmlReport.render(r));
     }
 
     public static String text(ComparisonResult r) {
