@@ -78,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The bundled model when present, else stories260K from the shared data, else a clear error. */
     static Path defaultModel(Path root, Path data) {
-        for (Path p : List.of(root.resolve("models/jquant-stories.gguf"), data.resolve("stories260K/stories260K.gguf"))) {
+        for (Path p : List.of(root.resolve("models/jq-stories.gguf"), data.resolve("stories260K/stories260K.gguf"))) {
             if (Files.isRegularFile(p)) {
                 return p;
             }
