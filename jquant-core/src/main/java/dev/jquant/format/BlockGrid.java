@@ -130,9 +130,8 @@ public interface BlockGrid {
 
         public float round(MemorySegment s, long at, int i, float v) {
             int j = i / 32;
-            int[] sc = KQuants.readScales(s, at + 4);
-            float dl = GgmlMath.getHalf(s, at) * KQuants.scaleK4(j, sc);
-            float dm = GgmlMath.getHalf(s, at + 2) * KQuants.minK4(j, sc);
+            float dl = GgmlMath.getHalf(s, at) * KQuants.lane(KQuants.scalesK4(s, at + 4), j);
+            float dm = GgmlMath.getHalf(s, at + 2) * KQuants.lane(KQuants.minsK4(s, at + 4), j);
             int q = nearestCode(v, dl, -dm, 0, 15);
             putNibble(s, at + Q4_K.QS + 32L * (j / 2) + i % 32, j % 2 == 1, q);
             return dl * q - dm;

@@ -1,6 +1,8 @@
 package dev.jquant.quantize.rtn;
 
 import dev.jquant.JQuantException;
+import dev.jquant.format.IntFormat;
+import dev.jquant.format.ScaleType;
 import dev.jquant.quantize.GridEncoder;
 import dev.jquant.quantize.WeightGrid;
 import dev.jquant.quantize.calibrate.Range;
@@ -8,6 +10,7 @@ import dev.jquant.quantize.calibrate.RangeObserver;
 import dev.jquant.tensor.Tensor;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Integer codes of {@code bits} bits with one scale (and, asymmetric, one zero point) per group:
@@ -18,8 +21,8 @@ import java.lang.foreign.Arena;
  * {@link #PER_TENSOR} (the whole matrix). The {@code observer} picks each group's range (min-max,
  * or a clipped one: percentile, MSE, entropy).
  *
- * <p>Until jquant's INTn storage formats are merged the result is stored as the dequantized grid
- * values in F32 (simulated quantization): exact for measuring quality, not yet smaller.
+ * <p>Stored in jquant's {@link IntFormat} with F16 scales (rounded up, as that format's own encoder
+ * does) and the grid's exact codes.
  */
 public record UniformGrid(int bits, int group, boolean symmetric, RangeObserver observer) implements WeightGrid {
     public static final int PER_CHANNEL = 0;
@@ -42,8 +45,12 @@ public record UniformGrid(int bits, int group, boolean symmetric, RangeObserver 
 
     @Override
     public double bitsPerWeight(int cols) {
-        int g = group > 0 ? group : cols;
-        return bits + (symmetric ? 16.0 : 32.0) / g;
+        return 8.0 * storage().rowBytes(cols) / cols;
+    }
+
+    /** The storage format: one group per row for per-channel and per-tensor grids. */
+    public IntFormat storage() {
+        return new IntFormat(bits, group > 0 ? group : IntFormat.ROW, symmetric, ScaleType.F16);
     }
 
     @Override
@@ -58,13 +65,13 @@ public record UniformGrid(int bits, int group, boolean symmetric, RangeObserver 
     Params params(Range r) {
         int maxq = (1 << bits) - 1;
         if (symmetric) {
-            float s = r.absMax() / ((1 << (bits - 1)) - 1);
+            float s = ScaleType.F16.roundUp(r.absMax() / ((1 << (bits - 1)) - 1));
             return new Params(s, 1 << (bits - 1));
         }
         float lo = Math.min(r.lo(), 0);
         float hi = Math.max(r.hi(), 0);
-        float s = (hi - lo) / maxq;
-        return new Params(s, s == 0 ? 0 : Math.round(-lo / s));
+        float s = ScaleType.F16.roundUp((hi - lo) / maxq);
+        return new Params(s, s == 0 ? 0 : (float) Math.clamp(Math.rint(-lo / s), 0, maxq));
     }
 
     float quantize(Params p, float v) {
@@ -72,7 +79,7 @@ public record UniformGrid(int bits, int group, boolean symmetric, RangeObserver 
             return 0;
         }
         int maxq = (1 << bits) - 1;
-        float u = Math.max(0, Math.min(maxq, Math.round(v / p.scale) + p.zero));
+        float u = (float) Math.clamp(Math.rint((double) v / p.scale + p.zero), 0, maxq);
         return p.scale * (u - p.zero);
     }
 
@@ -119,7 +126,22 @@ public record UniformGrid(int bits, int group, boolean symmetric, RangeObserver 
 
         @Override
         public Tensor finish(String name, Arena arena) {
-            return Tensor.ofFloats(name, values, arena, values.length / cols, cols);
+            IntFormat f = storage();
+            int rows = values.length / cols;
+            int groups = Math.ceilDiv(cols, groupLength);
+            long rowBytes = f.rowBytes(cols);
+            MemorySegment out = arena.allocate(rows * rowBytes, 64);
+            float[] scales = new float[groups];
+            float[] zeros = new float[groups];
+            for (int r = 0; r < rows; r++) {
+                for (int g = 0; g < groups; g++) {
+                    Params p = params[r * groups + g];
+                    scales[g] = p.scale;
+                    zeros[g] = p.zero;
+                }
+                f.encode(values, r * cols, cols, scales, symmetric ? null : zeros, out, r * rowBytes);
+            }
+            return new Tensor(name, f, new long[]{rows, cols}, out);
         }
     }
 }
