@@ -30,41 +30,69 @@ public final class Gptq {
     }
 
     /**
-     * Quantizes {@code w} ({@code rows x cols}, row-major, not modified) given {@code hessian}
-     * ({@code XᵀX / n}, {@code cols x cols}); every element ends up rounded in {@code encoder}.
+     * The inverse-Hessian factor of one layer input, prepared once and shared by the layers that
+     * read that input (q/k/v, gate/up).
+     *
+     * @param dead channels that never fired (their weights cannot matter and are zeroed)
      */
-    public static Result quantize(float[] w, int rows, int cols, double[] hessian, GridEncoder encoder, GptqOptions o) {
+    public record Prepared(int cols, int[] perm, float[] u, boolean[] dead, double dampUsed) {
+    }
+
+    /**
+     * Dampens {@code hessian} ({@code XᵀX / n}, {@code cols x cols}; modified in place, as it can be
+     * large), orders it (act-order) and factors its inverse.
+     */
+    public static Prepared prepare(double[] hessian, int cols, GptqOptions o) {
         if (hessian.length != cols * cols) {
             throw new JQuantException("GPTQ: Hessian of " + hessian.length + " values for " + cols + " columns");
         }
-        double[] h = hessian.clone();
-        float[] weights = w.clone();
+        double[] h = hessian;
+        boolean[] dead = new boolean[cols];
         for (int i = 0; i < cols; i++) {
-            if (h[i * cols + i] == 0) { // a channel that never fired: its weights cannot matter
+            if (h[i * cols + i] == 0) {
                 h[i * cols + i] = 1;
-                for (int r = 0; r < rows; r++) {
-                    weights[r * cols + i] = 0;
-                }
+                dead[i] = true;
             }
         }
         int[] perm = o.actOrder() ? order(h, cols) : IntStream.range(0, cols).toArray();
-        double[] hp = permute(h, perm, cols);
+        double[] hp = o.actOrder() ? permute(h, perm, cols) : h;
         double mean = 0;
         for (int i = 0; i < cols; i++) {
             mean += hp[i * cols + i] / cols;
         }
         double damp = o.damp();
-        float[] u = null;
-        for (int attempt = 0; attempt < 6 && u == null; attempt++, damp *= 10) {
-            double[] damped = hp.clone();
+        for (int attempt = 0; attempt < 6; attempt++, damp *= 10) {
             for (int i = 0; i < cols; i++) {
-                damped[i * cols + i] += damp * mean;
+                hp[i * cols + i] += damp * mean;
             }
-            u = Cholesky.upperOfInverse(damped, cols);
+            float[] u = Cholesky.upperOfInverse(hp, cols);
+            if (u != null) {
+                return new Prepared(cols, perm, u, dead, damp);
+            }
+            for (int i = 0; i < cols; i++) {
+                hp[i * cols + i] -= damp * mean;
+            }
         }
-        if (u == null) {
-            throw new JQuantException("GPTQ: the Hessian stays singular even with dampening " + damp / 10);
+        throw new JQuantException("GPTQ: the Hessian stays singular even with dampening " + damp / 10);
+    }
+
+    /** {@link #prepare} and {@link #quantize(float[], int, Prepared, GridEncoder, GptqOptions)} in one. */
+    public static Result quantize(float[] w, int rows, int cols, double[] hessian, GridEncoder encoder, GptqOptions o) {
+        return quantize(w, rows, prepare(hessian.clone(), cols, o), encoder, o);
+    }
+
+    /** Quantizes {@code w} ({@code rows x p.cols()}, row-major, not modified); every element ends up rounded in {@code encoder}. */
+    public static Result quantize(float[] w, int rows, Prepared p, GridEncoder encoder, GptqOptions o) {
+        int cols = p.cols();
+        float[] weights = w.clone();
+        for (int i = 0; i < cols; i++) {
+            if (p.dead()[i]) {
+                for (int r = 0; r < rows; r++) {
+                    weights[r * cols + i] = 0;
+                }
+            }
         }
+        int[] perm = p.perm();
         boolean staticGroups = o.actOrder() || o.staticGroups();
         int group = encoder.group();
         if (staticGroups) {
@@ -79,16 +107,15 @@ public final class Gptq {
         }
         // a lazy block spans whole groups, so a group is fitted only after every earlier update reached it
         int block = group >= o.blockSize() ? group : o.blockSize() / group * group;
-        float[] u2 = u;
         float[] q = new float[rows * cols];
         double[] loss = new double[Math.ceilDiv(rows, ROW_TILE)];
         Parallel.get().forRange(Math.ceilDiv(rows, ROW_TILE), 1, (start, end) -> {
             for (int tile = start; tile < end; tile++) {
                 loss[tile] = quantizeRows(weights, q, tile * ROW_TILE, Math.min(rows, (tile + 1) * ROW_TILE), cols,
-                        perm, u2, encoder, block, staticGroups);
+                        perm, p.u(), encoder, block, staticGroups);
             }
         });
-        return new Result(q, Arrays.stream(loss).sum(), damp / 10);
+        return new Result(q, Arrays.stream(loss).sum(), p.dampUsed());
     }
 
     private static double quantizeRows(float[] w, float[] q, int r0, int r1, int cols, int[] perm, float[] u,

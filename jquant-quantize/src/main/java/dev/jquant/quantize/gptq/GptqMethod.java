@@ -5,6 +5,7 @@ import dev.jquant.quantize.GridEncoder;
 import dev.jquant.quantize.GridPlan;
 import dev.jquant.quantize.MethodParams;
 import dev.jquant.quantize.QuantMethod;
+import dev.jquant.quantize.calibrate.Calibrator;
 import dev.jquant.quantize.calibrate.ChannelStats;
 import dev.jquant.tensor.Tensor;
 
@@ -41,19 +42,19 @@ public final class GptqMethod implements QuantMethod {
     @Override
     public Map<String, Tensor> quantizeBlock(BlockJob job) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        Map<String, double[]> hessians = new LinkedHashMap<>();
+        Map<String, Gptq.Prepared> prepared = new LinkedHashMap<>();
         for (String s : GridPlan.LINEARS) {
             ChannelStats stats = job.stats(s);
             if (!job.quantized(s) || stats == null) {
                 out.put(job.name(s), job.roundToNearest(s));
                 continue;
             }
-            double[] h = hessians.computeIfAbsent(dev.jquant.quantize.calibrate.Calibrator.inputOwner(s),
-                    k -> stats.hessian());
             Tensor t = job.tensor(s);
+            Gptq.Prepared p = prepared.computeIfAbsent(Calibrator.inputOwner(s),
+                    k -> Gptq.prepare(stats.hessian(), t.cols(), options));
             float[] w = job.weights(s);
             GridEncoder enc = job.grid(s).encoder(w, t.rows(), t.cols());
-            Gptq.quantize(w, t.rows(), t.cols(), h, enc, options);
+            Gptq.quantize(w, t.rows(), p, enc, options);
             out.put(job.name(s), enc.finish(job.name(s), job.arena()));
         }
         return out;
