@@ -49,15 +49,9 @@ public final class Session {
         return cfg;
     }
 
-    /** Calls {@code observer} with the input of every linear layer from now on (null: stop). */
+    /** Reports every linear layer's input to {@code observer} from now on; null stops reporting. */
     public void observeLinearInputs(LinearInputObserver observer) {
         this.observer = observer;
-    }
-
-    private void observe(int layer, String suffix, float[] x, int n, int width) {
-        if (observer != null) {
-            observer.input(layer, TensorNames.block(layer, suffix), x, n, width);
-        }
     }
 
     /** Forgets everything from {@code newPosition} on (to reuse a shared prompt prefix, or start over with 0). */
@@ -89,28 +83,53 @@ public final class Session {
      */
     public float[][] forward(int[] tokens, int firstLogit) {
         int n = tokens.length;
-        if (n == 0) {
-            throw new IllegalArgumentException("no tokens to feed");
-        }
-        if (position + n > maxContext) {
-            throw new JQuantException("context is full: " + position + " + " + n + " tokens exceed " + maxContext);
-        }
-        for (int t : tokens) {
-            if (t < 0 || t >= cfg.vocabSize()) {
-                throw new JQuantException("token id " + t + " is outside the vocabulary (0.." + (cfg.vocabSize() - 1) + ")");
-            }
-        }
-        int dim = cfg.dim();
-        float[] x = new float[n * dim];
-        for (int t = 0; t < n; t++) {
-            model.tokenEmbedding().decodeRow(tokens[t], x, t * dim);
-        }
+        checkRoom(n);
+        float[] x = embed(tokens);
         Buffers buf = new Buffers(cfg, n);
         for (int l = 0; l < cfg.layers(); l++) {
             layer(l, model.layers()[l], x, n, buf);
         }
         position += n;
         return logits(x, n, firstLogit);
+    }
+
+    /** The hidden states block 0 takes for {@code tokens}: their embeddings, one row of {@code dim} per token. */
+    public float[] embed(int[] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("no tokens to feed");
+        }
+        int dim = cfg.dim();
+        float[] x = new float[tokens.length * dim];
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= cfg.vocabSize()) {
+                throw new JQuantException("token id " + tokens[t] + " is outside the vocabulary (0.." + (cfg.vocabSize() - 1) + ")");
+            }
+            model.tokenEmbedding().decodeRow(tokens[t], x, t * dim);
+        }
+        return x;
+    }
+
+    /**
+     * Runs decoder block {@code layer} alone, in place, on the hidden states of {@code tokens}
+     * positions starting at {@link #position()}: what layer-wise quantization needs to feed block i
+     * the outputs of blocks 0..i-1. Writes only that block's KV cache and leaves the position
+     * alone; {@link #rewind} (or a new session) starts the next sequence.
+     */
+    public void forwardBlock(int layer, float[] hidden, int tokens) {
+        if (layer < 0 || layer >= cfg.layers()) {
+            throw new IllegalArgumentException("no block " + layer + " in a model of " + cfg.layers());
+        }
+        if (hidden.length < tokens * cfg.dim()) {
+            throw new IllegalArgumentException(tokens + " tokens need " + tokens * cfg.dim() + " hidden values, got " + hidden.length);
+        }
+        checkRoom(tokens);
+        layer(layer, model.layers()[layer], hidden, tokens, new Buffers(cfg, tokens));
+    }
+
+    private void checkRoom(int n) {
+        if (position + n > maxContext) {
+            throw new JQuantException("context is full: " + position + " + " + n + " tokens exceed " + maxContext);
+        }
     }
 
     /** Scratch activations for one batch. */
@@ -139,7 +158,11 @@ public final class Session {
     private void layer(int l, Transformer.Layer w, float[] x, int n, Buffers b) {
         int dim = cfg.dim();
         Ops.rmsNorm(x, w.attnNorm(), b.xb, n, dim, cfg.rmsEps());
-        observe(l, TensorNames.ATTN_Q, b.xb, n, dim);
+        if (observer != null) {
+            observer.observe(l, TensorNames.ATTN_Q, b.xb, n);
+            observer.observe(l, TensorNames.ATTN_K, b.xb, n);
+            observer.observe(l, TensorNames.ATTN_V, b.xb, n);
+        }
         MatMul.matmul(w.wq(), b.xb, n, b.q);
         MatMul.matmul(w.wk(), b.xb, n, b.k);
         MatMul.matmul(w.wv(), b.xb, n, b.v);
@@ -154,16 +177,23 @@ public final class Session {
         }
         positionAndCache(l, b, n);
         attention(l, b, n);
-        observe(l, TensorNames.ATTN_OUTPUT, b.att, n, cfg.qDim());
+        if (observer != null) {
+            observer.observe(l, TensorNames.ATTN_OUTPUT, b.att, n);
+        }
         MatMul.matmul(w.wo(), b.att, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
 
         Ops.rmsNorm(x, w.ffnNorm(), b.xb, n, dim, cfg.rmsEps());
-        observe(l, TensorNames.FFN_GATE, b.xb, n, dim);
+        if (observer != null) {
+            observer.observe(l, TensorNames.FFN_GATE, b.xb, n);
+            observer.observe(l, TensorNames.FFN_UP, b.xb, n);
+        }
         MatMul.matmul(w.gate(), b.xb, n, b.gate);
         MatMul.matmul(w.up(), b.xb, n, b.up);
         Ops.swiglu(b.gate, b.up, n * cfg.ffnDim());
-        observe(l, TensorNames.FFN_DOWN, b.gate, n, cfg.ffnDim());
+        if (observer != null) {
+            observer.observe(l, TensorNames.FFN_DOWN, b.gate, n);
+        }
         MatMul.matmul(w.down(), b.gate, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
     }
@@ -213,7 +243,8 @@ public final class Session {
         });
     }
 
-    private float[][] logits(float[] x, int n, int firstLogit) {
+    /** Logits of positions {@code firstLogit..n-1} from the last block's hidden states (final norm, output). */
+    public float[][] logits(float[] x, int n, int firstLogit) {
         int dim = cfg.dim();
         int count = n - firstLogit;
         float[] normed = new float[count * dim];

@@ -39,8 +39,11 @@ public final class ActivationProbe {
         int stride = Math.max(1, available * ctx / Math.max(1, sampleRows));
         Map<String, Accumulator> sites = new LinkedHashMap<>();
         Session session = model.newSession(ctx);
-        session.observeLinearInputs((layer, tensor, x, n, width) ->
-                sites.computeIfAbsent(tensor, t -> new Accumulator(layer, width)).add(x, n, stride, sampleRows));
+        session.observeLinearInputs((layer, suffix, x, n) -> {
+            String tensor = TensorNames.block(layer, suffix);
+            sites.computeIfAbsent(tensor, t -> new Accumulator(layer, model.checkpoint().tensor(t).cols()))
+                    .add(x, n, stride, sampleRows);
+        });
         for (int c = 0; c < available; c++) {
             int[] chunk = Arrays.copyOfRange(tokens, c * ctx, (c + 1) * ctx);
             if (bos >= 0) {
