@@ -29,6 +29,9 @@ public final class ActivationProbe {
     private ActivationProbe() {
     }
 
+    private static final java.util.Set<String> SHARED_INPUTS = java.util.Set.of(TensorNames.ATTN_K, TensorNames.ATTN_V,
+            TensorNames.FFN_UP);
+
     /** Runs {@code chunks} chunks of {@code ctx} tokens (first token set to BOS) through the model. */
     public static Map<String, Site> run(Transformer model, int[] tokens, int ctx, int chunks, int bos, int sampleRows) {
         int available = Math.min(chunks, tokens.length / ctx);
@@ -40,6 +43,9 @@ public final class ActivationProbe {
         Map<String, Accumulator> sites = new LinkedHashMap<>();
         Session session = model.newSession(ctx);
         session.observeLinearInputs((layer, suffix, x, n) -> {
+            if (SHARED_INPUTS.contains(suffix)) {
+                return; // the same array as attn_q's or ffn_gate's: one site per distinct input
+            }
             String tensor = TensorNames.block(layer, suffix);
             sites.computeIfAbsent(tensor, t -> new Accumulator(layer, model.checkpoint().tensor(t).cols()))
                     .add(x, n, stride, sampleRows);
