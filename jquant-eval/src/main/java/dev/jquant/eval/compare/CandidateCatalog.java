@@ -60,7 +60,16 @@ public final class CandidateCatalog {
         METHODS.put("fp4", bits -> rtn("fp4", only(bits, 4, "FP4_G32")));
         METHODS.put("mxfp4", bits -> rtn("mxfp4", only(bits, 4, "MXFP4")));
         METHODS.put("fp8", bits -> rtn("fp8", only(bits, 8, "FP8_E4M3")));
-        for (String m : List.of("gptq", "awq", "smoothquant", "hqq", "int8-outlier", "feedback")) {
+        // calibrated methods land on the same GGUF grids as rtn, so each row pairs with an rtn row
+        for (String m : List.of("gptq", "awq")) {
+            METHODS.put(m, bits -> new LayerwiseCandidate(m, Formats.byName(switch (bits) {
+                case 8 -> "Q8_0";
+                case 6 -> "Q6_K";
+                case 4 -> "Q4_K";
+                default -> throw new JQuantException(m + " writes Q8_0, Q6_K or Q4_K here; no " + bits + "-bit target");
+            }), 32, 256));
+        }
+        for (String m : List.of("smoothquant", "hqq", "int8-outlier", "feedback")) {
             PLANNED.put(m, "not in this build yet");
         }
     }
