@@ -12,28 +12,17 @@ public final class Session {
     private final Transformer model;
     private final ModelConfig cfg;
     private final int maxContext;
-    private final float[][] keyCache;
-    private final float[][] valueCache;
+    private final KvCache cache;
     private int position;
 
-    Session(Transformer model, int maxContext) {
+    Session(Transformer model, int maxContext, KvCacheType cacheType) {
         if (maxContext < 1) {
             throw new JQuantException("context length must be at least 1, got " + maxContext);
         }
         this.model = model;
         this.cfg = model.config();
         this.maxContext = maxContext;
-        long cacheFloats = 2L * cfg.layers() * maxContext * cfg.kvDim();
-        if ((long) maxContext * cfg.kvDim() > Integer.MAX_VALUE - 16) {
-            throw new JQuantException("context " + maxContext + " is too long for one KV cache array");
-        }
-        long free = Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
-        if (cacheFloats * 4 > free) {
-            throw new JQuantException("a KV cache for " + maxContext + " positions needs " + cacheFloats * 4 / (1 << 20)
-                    + " MiB but only " + free / (1 << 20) + " MiB of heap are free; use a shorter context");
-        }
-        this.keyCache = new float[cfg.layers()][maxContext * cfg.kvDim()];
-        this.valueCache = new float[cfg.layers()][maxContext * cfg.kvDim()];
+        this.cache = KvCache.create(cacheType, cfg, maxContext);
     }
 
     public int position() {
@@ -46,6 +35,11 @@ public final class Session {
 
     public ModelConfig config() {
         return cfg;
+    }
+
+    /** Bytes the KV cache occupies (for every position up to {@link #maxContext()}). */
+    public long kvCacheBytes() {
+        return cache.bytes();
     }
 
     /** Forgets everything from {@code newPosition} on (to reuse a shared prompt prefix, or start over with 0). */
@@ -163,19 +157,23 @@ public final class Session {
             RoPE.rotate(b.q, t * cfg.qDim(), cfg.heads(), cfg.headDim(), cfg.ropeStyle(), cos, sin);
             RoPE.rotate(b.k, t * kvDim, cfg.kvHeads(), cfg.headDim(), cfg.ropeStyle(), cos, sin);
         }
-        System.arraycopy(b.k, 0, keyCache[l], position * kvDim, n * kvDim);
-        System.arraycopy(b.v, 0, valueCache[l], position * kvDim, n * kvDim);
+        cache.store(l, position, n, b.k, b.v);
     }
 
     /** Causal scaled dot-product attention for every (token, head), in parallel. */
     private void attention(int l, Buffers b, int n) {
+        switch (cache) {
+            case KvCache.Floats f -> attention(f.keys()[l], f.values()[l], b, n);
+            case KvCache.Encoded e -> attention(e, l, b, n);
+        }
+    }
+
+    private void attention(float[] keys, float[] values, Buffers b, int n) {
         int heads = cfg.heads();
         int hd = cfg.headDim();
         int kvDim = cfg.kvDim();
         int group = heads / cfg.kvHeads();
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] keys = keyCache[l];
-        float[] values = valueCache[l];
         Parallel.get().forRange(n * heads, 1, (start, end) -> {
             float[] scores = new float[position + n];
             for (int item = start; item < end; item++) {
@@ -188,10 +186,44 @@ public final class Session {
                     scores[p] = MatMul.dot(b.q, qOff, keys, p * kvDim + kvOff, hd) * scale;
                 }
                 Ops.softmax(scores, len);
-                int outOff = t * cfg.qDim() + h * hd;
-                java.util.Arrays.fill(b.att, outOff, outOff + hd, 0f);
+                java.util.Arrays.fill(b.att, qOff, qOff + hd, 0f);
                 for (int p = 0; p < len; p++) {
-                    Ops.axpy(scores[p], values, p * kvDim + kvOff, b.att, outOff, hd);
+                    Ops.axpy(scores[p], values, p * kvDim + kvOff, b.att, qOff, hd);
+                }
+            }
+        });
+    }
+
+    /** The same over an encoded cache: keys multiplied in their format where heads are whole blocks, else decoded. */
+    private void attention(KvCache.Encoded cache, int l, Buffers b, int n) {
+        int heads = cfg.heads();
+        int hd = cfg.headDim();
+        int group = heads / cfg.kvHeads();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        Parallel.get().forRange(n * heads, 1, (start, end) -> {
+            float[] scores = new float[position + n];
+            float[] scratch = cache.scratch(hd);
+            float[] head = new float[hd];
+            for (int item = start; item < end; item++) {
+                int t = item / heads;
+                int h = item % heads;
+                int kvOff = (h / group) * hd;
+                int qOff = t * cfg.qDim() + h * hd;
+                int len = position + t + 1;
+                boolean direct = cache.aligned(kvOff, hd);
+                for (int p = 0; p < len; p++) {
+                    if (direct) {
+                        scores[p] = cache.keyDot(l, p, kvOff, b.q, qOff, hd) * scale;
+                    } else {
+                        cache.decodeHead(false, l, p, kvOff, hd, scratch, head);
+                        scores[p] = MatMul.dot(b.q, qOff, head, 0, hd) * scale;
+                    }
+                }
+                Ops.softmax(scores, len);
+                java.util.Arrays.fill(b.att, qOff, qOff + hd, 0f);
+                for (int p = 0; p < len; p++) {
+                    cache.decodeHead(true, l, p, kvOff, hd, scratch, head);
+                    Ops.axpy(scores[p], head, 0, b.att, qOff, hd);
                 }
             }
         });

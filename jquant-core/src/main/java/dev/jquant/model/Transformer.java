@@ -27,9 +27,16 @@ public final class Transformer {
     private final Tensor output;
     private final Layer[] layers;
     private final float[] invFreq;
+    private final KvCacheType kvCacheType;
 
     public Transformer(Checkpoint checkpoint) {
+        this(checkpoint, KvCacheType.F32);
+    }
+
+    /** The model whose sessions keep their KV cache as {@code kvCacheType} says. */
+    public Transformer(Checkpoint checkpoint, KvCacheType kvCacheType) {
         this.checkpoint = checkpoint;
+        this.kvCacheType = java.util.Objects.requireNonNull(kvCacheType);
         this.config = checkpoint.config();
         this.tokenEmbedding = expect(checkpoint.tensor(TOKEN_EMBEDDING), config.vocabSize(), config.dim());
         this.outputNorm = vector(checkpoint.tensor(OUTPUT_NORM), config.dim());
@@ -121,8 +128,13 @@ public final class Transformer {
         return invFreq;
     }
 
-    /** A fresh inference state (KV cache) for up to {@code maxContext} positions. */
+    /** A fresh inference state (KV cache of this model's {@link #kvCacheType()}) for up to {@code maxContext} positions. */
     public Session newSession(int maxContext) {
-        return new Session(this, maxContext);
+        return new Session(this, maxContext, kvCacheType);
+    }
+
+    /** How sessions of this model store keys and values. */
+    public KvCacheType kvCacheType() {
+        return kvCacheType;
     }
 }
