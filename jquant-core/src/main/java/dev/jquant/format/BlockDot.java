@@ -2,6 +2,8 @@ package dev.jquant.format;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,6 +20,8 @@ final class BlockDot {
     /** Bytes with at least as many lanes as {@link #FS} (and at least 8, the smallest byte vector). */
     static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED.withShape(
             VectorShape.forBitSize(Math.max(64, 8 * FS.length())));
+    /** Ints with as many lanes as {@link #FS}: the accumulators of the integer kernels. */
+    static final VectorSpecies<Integer> IS = FS.withLanes(int.class);
     /** 16 bytes: the packed nibbles of one 32-element block. */
     static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     /** Elements decoded at a time: one 256-element super-block, a whole number of blocks of every format. */
@@ -37,6 +41,24 @@ final class BlockDot {
             acc = qf.fma(FloatVector.fromArray(FS, x, xo + p * fl), acc);
         }
         return acc;
+    }
+
+    /**
+     * {@code acc + a * b} lane by lane in 32-bit integers for 16 signed bytes each ({@link #B128}):
+     * widened to 16 bits for the multiply (a product of two bytes fits), then to 32.
+     */
+    static IntVector mulAddBytes(ByteVector a, ByteVector b, IntVector acc) {
+        ShortVector prod = ((ShortVector) a.convertShape(VectorOperators.B2S, ShortVector.SPECIES_256, 0))
+                .mul((ShortVector) b.convertShape(VectorOperators.B2S, ShortVector.SPECIES_256, 0));
+        for (int p = 0, parts = 16 / IS.length(); p < parts; p++) {
+            acc = acc.add((IntVector) prod.convertShape(VectorOperators.S2I, IS, p));
+        }
+        return acc;
+    }
+
+    /** {@code acc + sum(lanes of ints) * scale}, keeping the lanes apart until the final reduction. */
+    static FloatVector fmaInts(IntVector ints, float scale, FloatVector acc) {
+        return ((FloatVector) ints.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FS, scale), acc);
     }
 
     /** {@code acc + sum x[xo..xo+len)}, len a multiple of {@link #FS}{@code .length()}. */

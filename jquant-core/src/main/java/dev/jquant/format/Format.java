@@ -6,11 +6,16 @@ import java.lang.foreign.MemorySegment;
  * How numbers are stored: one implementation per storage type. A format owns its block layout,
  * encodes and decodes whole blocks, and computes dot products directly on the stored bytes.
  *
- * <p>Rows are sequences of {@code n} elements with {@code n % blockSize() == 0}; a row of
- * {@code n} elements occupies {@code rowBytes(n)} bytes.
+ * <p>A row of {@code n} elements occupies {@code rowBytes(n)} bytes, which is authoritative. The
+ * GGUF block types need {@code n % blockSize() == 0}. jquant's generic formats ({@link IntFormat},
+ * {@link NF4}, {@link FP4}, {@link FP8}, and {@link MXFP4}) accept any {@code n}: a partial last
+ * block is encoded as if padded with zeros and stored whole. Some of them keep a header per row
+ * (the {@code _ROW} integer formats, FP8's scale, NF4_DQ's second-level scales), so rows are
+ * always decoded, encoded and multiplied whole, from their first byte.
  */
 public sealed interface Format permits F32, F16, BF16,
-        Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS {
+        Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS,
+        IntFormat, NF4, FP4, FP8, MXFP4 {
 
     /** Canonical name, as llama.cpp spells it for GGUF types (e.g. "Q4_K"). */
     String name();
@@ -18,7 +23,7 @@ public sealed interface Format permits F32, F16, BF16,
     /** GGUF tensor type id (ggml_type), or a jquant-specific id for non-GGUF formats. */
     int typeId();
 
-    /** Elements per block. */
+    /** Elements per block (the repeating unit of the layout). */
     int blockSize();
 
     /** Bytes per block. */
@@ -43,6 +48,26 @@ public sealed interface Format permits F32, F16, BF16,
 
     /** Dot product of the {@code n} stored elements at {@code offset} with {@code x[xOff..xOff+n)}. */
     float dot(MemorySegment w, long offset, float[] x, int xOff, int n);
+
+    /**
+     * The format this format wants activations in for {@link #dotQuantized} (ggml's vec_dot_type:
+     * Q8_0 for Q8_0 and Q4_0, Q8_K for Q4_K and Q6_K), or F32 where it has no integer kernel. A
+     * matrix-vector product encodes the activation vector into it once, then calls dotQuantized per row.
+     */
+    default Format activationFormat() {
+        return F32.INSTANCE;
+    }
+
+    /**
+     * Dot product of the {@code n} stored elements at {@code offset} with {@code n} activations that
+     * {@link #activationFormat()} encoded at {@code xqOffset} of {@code xq}. Formats with an integer
+     * kernel multiply the quantized values directly; the default decodes the activations and uses {@link #dot}.
+     */
+    default float dotQuantized(MemorySegment w, long offset, MemorySegment xq, long xqOffset, int n) {
+        float[] x = new float[n];
+        activationFormat().decode(xq, xqOffset, x, 0, n);
+        return dot(w, offset, x, 0, n);
+    }
 
     /** Plain scalar dot product: the specification every vectorised {@link #dot} is tested against. */
     default float dotScalar(MemorySegment w, long offset, float[] x, int xOff, int n) {

@@ -1,6 +1,8 @@
 package dev.jquant.format;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * What the k-quants (Q2_K..Q6_K, Q8_K) share: the 256-element super-block, ggml's make_qkx2_quants
@@ -12,6 +14,9 @@ final class KQuants {
     static final int QK_K = 256;
     /** Bytes of the packed 6-bit scales and mins of Q4_K and Q5_K (ggml's K_SCALE_SIZE). */
     static final int SCALE_BYTES = 12;
+
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private KQuants() {
     }
@@ -104,22 +109,32 @@ final class KQuants {
         return scale;
     }
 
-    /** ggml's get_scale_min_k4: the 6-bit scale of sub-block j from the 12 packed bytes (unsigned). */
-    static int scaleK4(int j, int[] q) {
-        return j < 4 ? q[j] & 63 : (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    /**
+     * ggml's get_scale_min_k4 for all eight sub-blocks at once from the 12 packed bytes at {@code at}:
+     * byte j of the result is the 6-bit scale of sub-block j. Bytes 0..3 hold scales 0..3 in their low
+     * six bits; scales 4..7 take their low nibble from bytes 8..11 and their top two bits from the
+     * spare top bits of bytes 0..3.
+     */
+    static long scalesK4(MemorySegment s, long at) {
+        long lo = s.get(LE_LONG, at);
+        long hi = s.get(LE_INT, at + 8) & 0xffffffffL;
+        long first = lo & 0x3F3F3F3FL;
+        long second = (hi & 0x0F0F0F0FL) | (((lo & 0xC0C0C0C0L) >>> 6) << 4);
+        return first | (second << 32);
     }
 
-    /** ggml's get_scale_min_k4: the 6-bit min of sub-block j from the 12 packed bytes (unsigned). */
-    static int minK4(int j, int[] q) {
-        return j < 4 ? q[j + 4] & 63 : (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    /** As {@link #scalesK4} for the mins: bytes 4..7 low six bits, then high nibbles of 8..11 with the top bits of 4..7. */
+    static long minsK4(MemorySegment s, long at) {
+        long lo = s.get(LE_LONG, at) >>> 32;
+        long hi = s.get(LE_INT, at + 8) & 0xffffffffL;
+        long first = lo & 0x3F3F3F3FL;
+        long second = ((hi >>> 4) & 0x0F0F0F0FL) | (((lo & 0xC0C0C0C0L) >>> 6) << 4);
+        return first | (second << 32);
     }
 
-    static int[] readScales(MemorySegment s, long offset) {
-        int[] q = new int[SCALE_BYTES];
-        for (int i = 0; i < SCALE_BYTES; i++) {
-            q[i] = GgmlMath.getByte(s, offset + i);
-        }
-        return q;
+    /** Byte {@code j} of a packed result of {@link #scalesK4} or {@link #minsK4}. */
+    static int lane(long packed, int j) {
+        return (int) (packed >>> (8 * j)) & 0xff;
     }
 
     /**
@@ -175,12 +190,14 @@ final class KQuants {
         for (int i = 0; i < SCALE_BYTES; i++) {
             GgmlMath.putByte(dst, bo + 4 + i, packed[i]);
         }
+        long sc = scalesK4(dst, bo + 4);
+        long mn = minsK4(dst, bo + 4);
         for (int j = 0; j < QK_K / 32; ++j) {
-            float dl = d * scaleK4(j, packed);
+            float dl = d * lane(sc, j);
             if (dl == 0) {
                 continue;
             }
-            float dm = dmin * minK4(j, packed);
+            float dm = dmin * lane(mn, j);
             for (int ii = 0; ii < 32; ++ii) {
                 int l = GgmlMath.nearestInt((x[xo + 32 * j + ii] + dm) / dl);
                 L[32 * j + ii] = Math.max(0, Math.min(nmax, l));

@@ -1,6 +1,7 @@
 package dev.jquant.format;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static dev.jquant.format.KQuants.QK_K;
 
@@ -85,7 +86,7 @@ public final class Q2_K implements Format {
                 }
                 d = GgmlMath.putHalf(dst, bo + D, maxScale / q4scale);
             } else {
-                java.util.Arrays.fill(sc, 0);
+                Arrays.fill(sc, 0);
                 d = GgmlMath.putHalf(dst, bo + D, 0.f);
             }
             float dmin;

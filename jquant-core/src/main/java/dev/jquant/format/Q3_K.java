@@ -1,6 +1,7 @@
 package dev.jquant.format;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static dev.jquant.format.KQuants.QK_K;
 
@@ -81,7 +82,7 @@ public final class Q3_K implements Format {
                     maxScale = scales[j];
                 }
             }
-            java.util.Arrays.fill(s, 0);
+            Arrays.fill(s, 0);
             float d;
             if (maxScale != 0) {
                 float iscale = -32.f / maxScale;

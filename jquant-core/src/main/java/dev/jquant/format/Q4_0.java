@@ -2,6 +2,7 @@ package dev.jquant.format;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -9,6 +10,7 @@ import java.nio.ByteOrder;
 
 import static dev.jquant.format.BlockDot.B128;
 import static dev.jquant.format.BlockDot.FS;
+import static dev.jquant.format.BlockDot.IS;
 
 /**
  * ggml Q4_0, type 2: blocks of 32 weights, an FP16 scale {@code d} then 16 bytes of nibbles (byte j
@@ -81,6 +83,30 @@ public final class Q4_0 implements Format {
             FloatVector sum = BlockDot.fmaBytes(q.and((byte) 0x0F).sub((byte) 8), x, xo, FloatVector.zero(FS));
             sum = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), x, xo + BLOCK / 2, sum);
             acc = sum.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Activations as Q8_0, as ggml multiplies Q4_0. */
+    @Override
+    public Format activationFormat() {
+        return Q8_0.INSTANCE;
+    }
+
+    /** Per block: d_w * d_x * sum((q_w - 8) * q_x) in integers. */
+    @Override
+    public float dotQuantized(MemorySegment w, long offset, MemorySegment xq, long xqOffset, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            long xb = xqOffset + (long) b * Q8_0.BLOCK_BYTES;
+            ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector xLo = ByteVector.fromMemorySegment(B128, xq, xb + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector xHi = ByteVector.fromMemorySegment(B128, xq, xb + 2 + BLOCK / 2, ByteOrder.LITTLE_ENDIAN);
+            IntVector sum = BlockDot.mulAddBytes(q.and((byte) 0x0F).sub((byte) 8), xLo, IntVector.zero(IS));
+            sum = BlockDot.mulAddBytes(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), xHi, sum);
+            acc = BlockDot.fmaInts(sum, GgmlMath.getHalf(w, bo) * GgmlMath.getHalf(xq, xb), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

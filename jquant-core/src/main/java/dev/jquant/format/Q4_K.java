@@ -2,19 +2,22 @@ package dev.jquant.format;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
+import static dev.jquant.format.BlockDot.B128;
 import static dev.jquant.format.BlockDot.FS;
+import static dev.jquant.format.BlockDot.IS;
 import static dev.jquant.format.KQuants.QK_K;
 import static dev.jquant.format.KQuants.SCALE_BYTES;
 
 /**
  * ggml Q4_K, type 12: super-blocks of 256 weights in eight sub-blocks of 32. Layout: FP16
  * {@code d}, FP16 {@code dmin}, 12 bytes of 6-bit sub-block scales and mins (see
- * {@link KQuants#scaleK4}), 128 bytes of nibbles: each 32-byte group holds sub-block 2i in its
+ * {@link KQuants#scalesK4}), 128 bytes of nibbles: each 32-byte group holds sub-block 2i in its
  * low and sub-block 2i+1 in its high nibbles. {@code w = d * sc * q - dmin * m}. Rows must be a
  * multiple of 256 elements.
  */
@@ -39,12 +42,13 @@ public final class Q4_K implements Format {
             int y = dstOff + b * QK_K;
             float d = GgmlMath.getHalf(src, bo);
             float min = GgmlMath.getHalf(src, bo + 2);
-            int[] sc = KQuants.readScales(src, bo + 4);
+            long sc = KQuants.scalesK4(src, bo + 4);
+            long mn = KQuants.minsK4(src, bo + 4);
             for (int j = 0; j < QK_K / 64; j++) {
-                float d1 = d * KQuants.scaleK4(2 * j, sc);
-                float m1 = min * KQuants.minK4(2 * j, sc);
-                float d2 = d * KQuants.scaleK4(2 * j + 1, sc);
-                float m2 = min * KQuants.minK4(2 * j + 1, sc);
+                float d1 = d * KQuants.lane(sc, 2 * j);
+                float m1 = min * KQuants.lane(mn, 2 * j);
+                float d2 = d * KQuants.lane(sc, 2 * j + 1);
+                float m2 = min * KQuants.lane(mn, 2 * j + 1);
                 long q = bo + QS + 32L * j;
                 for (int l = 0; l < 32; ++l) {
                     dst[y++] = d1 * (GgmlMath.getByte(src, q + l) & 0xF) - m1;
@@ -80,21 +84,67 @@ public final class Q4_K implements Format {
         for (int b = 0; b < nb; b++) {
             long bo = offset + (long) b * BLOCK_BYTES;
             float d = GgmlMath.getHalf(w, bo);
-            float min = GgmlMath.getHalf(w, bo + 2);
-            int[] sc = KQuants.readScales(w, bo + 4);
+            float negMin = -GgmlMath.getHalf(w, bo + 2);
+            long sc = KQuants.scalesK4(w, bo + 4);
+            long mn = KQuants.minsK4(w, bo + 4);
             for (int j = 0; j < QK_K / 64; j++) {
                 int xo = xOff + b * QK_K + 64 * j;
-                ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_256, w, bo + QS + 32L * j,
-                        ByteOrder.LITTLE_ENDIAN);
-                FloatVector lo = BlockDot.fmaBytes(q.and((byte) 0xF), x, xo, FloatVector.zero(FS));
-                FloatVector hi = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4), x, xo + 32, FloatVector.zero(FS));
-                acc = lo.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j, sc)), acc);
-                acc = hi.fma(FloatVector.broadcast(FS, d * KQuants.scaleK4(2 * j + 1, sc)), acc);
-                acc = BlockDot.addFloats(x, xo, 32, FloatVector.zero(FS)).fma(FloatVector.broadcast(FS, -min * KQuants.minK4(2 * j, sc)), acc);
-                acc = BlockDot.addFloats(x, xo + 32, 32, FloatVector.zero(FS))
-                        .fma(FloatVector.broadcast(FS, -min * KQuants.minK4(2 * j + 1, sc)), acc);
+                FloatVector qxLo = FloatVector.zero(FS);
+                FloatVector qxHi = FloatVector.zero(FS);
+                for (int p = 0; p < 32; p += 16) {
+                    ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * j + p, ByteOrder.LITTLE_ENDIAN);
+                    qxLo = BlockDot.fmaBytes(q.and((byte) 0xF), x, xo + p, qxLo);
+                    qxHi = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4), x, xo + 32 + p, qxHi);
+                }
+                FloatVector sumLo = BlockDot.addFloats(x, xo, 32, FloatVector.zero(FS));
+                FloatVector sumHi = BlockDot.addFloats(x, xo + 32, 32, FloatVector.zero(FS));
+                acc = qxLo.fma(FloatVector.broadcast(FS, d * KQuants.lane(sc, 2 * j)), acc);
+                acc = qxHi.fma(FloatVector.broadcast(FS, d * KQuants.lane(sc, 2 * j + 1)), acc);
+                acc = sumLo.fma(FloatVector.broadcast(FS, negMin * KQuants.lane(mn, 2 * j)), acc);
+                acc = sumHi.fma(FloatVector.broadcast(FS, negMin * KQuants.lane(mn, 2 * j + 1)), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Activations as Q8_K, as ggml multiplies Q4_K. */
+    @Override
+    public Format activationFormat() {
+        return Q8_K.INSTANCE;
+    }
+
+    /** Per sub-block: d_x * (d * sc * sum(q * q_x) - dmin * m * sum(q_x)), the sums of q_x being Q8_K's bsums. */
+    @Override
+    public float dotQuantized(MemorySegment w, long offset, MemorySegment xq, long xqOffset, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        float minTerms = 0;
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            long xb = xqOffset + (long) b * Q8_K.BLOCK_BYTES;
+            float dx = Q8_K.scale(xq, xb);
+            float d = dx * GgmlMath.getHalf(w, bo);
+            long sc = KQuants.scalesK4(w, bo + 4);
+            long mn = KQuants.minsK4(w, bo + 4);
+            int mins = 0;
+            for (int j = 0; j < QK_K / 64; j++) {
+                IntVector lo = IntVector.zero(IS);
+                IntVector hi = IntVector.zero(IS);
+                for (int p = 0; p < 32; p += 16) {
+                    ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * j + p, ByteOrder.LITTLE_ENDIAN);
+                    long xo = xb + Q8_K.QS + 64L * j + p;
+                    lo = BlockDot.mulAddBytes(q.and((byte) 0xF), ByteVector.fromMemorySegment(B128, xq, xo,
+                            ByteOrder.LITTLE_ENDIAN), lo);
+                    hi = BlockDot.mulAddBytes(q.lanewise(VectorOperators.LSHR, 4), ByteVector.fromMemorySegment(B128, xq,
+                            xo + 32, ByteOrder.LITTLE_ENDIAN), hi);
+                }
+                acc = BlockDot.fmaInts(lo, d * KQuants.lane(sc, 2 * j), acc);
+                acc = BlockDot.fmaInts(hi, d * KQuants.lane(sc, 2 * j + 1), acc);
+                mins += KQuants.lane(mn, 2 * j) * (Q8_K.bsum(xq, xb, 4 * j) + Q8_K.bsum(xq, xb, 4 * j + 1))
+                        + KQuants.lane(mn, 2 * j + 1) * (Q8_K.bsum(xq, xb, 4 * j + 2) + Q8_K.bsum(xq, xb, 4 * j + 3));
+            }
+            minTerms += dx * GgmlMath.getHalf(w, bo + 2) * mins;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - minTerms;
     }
 }

@@ -34,14 +34,15 @@ public final class Q5_K implements Format {
             int y = dstOff + b * QK_K;
             float d = GgmlMath.getHalf(src, bo);
             float min = GgmlMath.getHalf(src, bo + 2);
-            int[] sc = KQuants.readScales(src, bo + 4);
+            long sc = KQuants.scalesK4(src, bo + 4);
+            long mn = KQuants.minsK4(src, bo + 4);
             int u1 = 1;
             int u2 = 2;
             for (int j = 0; j < QK_K / 64; j++) {
-                float d1 = d * KQuants.scaleK4(2 * j, sc);
-                float m1 = min * KQuants.minK4(2 * j, sc);
-                float d2 = d * KQuants.scaleK4(2 * j + 1, sc);
-                float m2 = min * KQuants.minK4(2 * j + 1, sc);
+                float d1 = d * KQuants.lane(sc, 2 * j);
+                float m1 = min * KQuants.lane(mn, 2 * j);
+                float d2 = d * KQuants.lane(sc, 2 * j + 1);
+                float m2 = min * KQuants.lane(mn, 2 * j + 1);
                 long ql = bo + QS + 32L * j;
                 for (int l = 0; l < 32; ++l) {
                     int h = (GgmlMath.getByte(src, bo + QH + l) & u1) != 0 ? 16 : 0;

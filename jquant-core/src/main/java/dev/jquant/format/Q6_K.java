@@ -1,8 +1,17 @@
 package dev.jquant.format;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
+import static dev.jquant.format.BlockDot.B128;
+import static dev.jquant.format.BlockDot.FS;
+import static dev.jquant.format.BlockDot.IS;
 import static dev.jquant.format.KQuants.QK_K;
 
 /**
@@ -174,8 +183,79 @@ public final class Q6_K implements Format {
         return scale;
     }
 
+    /**
+     * The 16 signed quants (q - 32) of group {@code k} (elements 32k + 16p .. +16 of a half) from the
+     * 16 bytes of ql at offset 16p ({@code ql0}) and 32 + 16p ({@code ql1}) and of qh at 16p.
+     */
+    private static ByteVector quants(ByteVector ql0, ByteVector ql1, ByteVector qh, int k) {
+        ByteVector q = switch (k) {
+            case 0 -> ql0.and((byte) 0xF).or(qh.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4));
+            case 1 -> ql1.and((byte) 0xF).or(qh.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2));
+            case 2 -> ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and((byte) 0x30));
+            default -> ql1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30));
+        };
+        return q.sub((byte) 32);
+    }
+
+    private static ByteVector load(MemorySegment w, long at) {
+        return ByteVector.fromMemorySegment(B128, w, at, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Per 16-element sub-block: d * sc * sum(q * x). */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
-        return BlockDot.viaDecode(this, w, offset, x, xOff, n);
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(w, bo + D);
+            for (int half = 0; half < 2; half++) {
+                for (int p = 0; p < 2; p++) {
+                    ByteVector ql0 = load(w, bo + 64L * half + 16 * p);
+                    ByteVector ql1 = load(w, bo + 64L * half + 32 + 16 * p);
+                    ByteVector qh = load(w, bo + QH + 32L * half + 16 * p);
+                    for (int k = 0; k < 4; k++) {
+                        int sub = 8 * half + 2 * k + p;
+                        FloatVector sum = BlockDot.fmaBytes(quants(ql0, ql1, qh, k), x, xOff + b * QK_K + 16 * sub,
+                                FloatVector.zero(FS));
+                        float scale = d * w.get(ValueLayout.JAVA_BYTE, bo + SCALES + sub);
+                        acc = sum.fma(FloatVector.broadcast(FS, scale), acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Activations as Q8_K, as ggml multiplies Q6_K. */
+    @Override
+    public Format activationFormat() {
+        return Q8_K.INSTANCE;
+    }
+
+    /** Per 16-element sub-block: d_x * d * sc * sum(q * q_x) in integers. */
+    @Override
+    public float dotQuantized(MemorySegment w, long offset, MemorySegment xq, long xqOffset, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            long xb = xqOffset + (long) b * Q8_K.BLOCK_BYTES;
+            float d = Q8_K.scale(xq, xb) * GgmlMath.getHalf(w, bo + D);
+            for (int half = 0; half < 2; half++) {
+                for (int p = 0; p < 2; p++) {
+                    ByteVector ql0 = load(w, bo + 64L * half + 16 * p);
+                    ByteVector ql1 = load(w, bo + 64L * half + 32 + 16 * p);
+                    ByteVector qh = load(w, bo + QH + 32L * half + 16 * p);
+                    for (int k = 0; k < 4; k++) {
+                        int sub = 8 * half + 2 * k + p;
+                        IntVector sum = BlockDot.mulAddBytes(quants(ql0, ql1, qh, k),
+                                load(xq, xb + Q8_K.QS + 16L * sub), IntVector.zero(IS));
+                        acc = BlockDot.fmaInts(sum, d * w.get(ValueLayout.JAVA_BYTE, bo + SCALES + sub), acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -2,14 +2,17 @@ package dev.jquant.format;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
+import static dev.jquant.format.BlockDot.B128;
 import static dev.jquant.format.BlockDot.BS;
 import static dev.jquant.format.BlockDot.FS;
+import static dev.jquant.format.BlockDot.IS;
 
 /**
  * ggml Q8_0, type 8: blocks of 32 weights, an FP16 scale {@code d} then 32 signed bytes;
@@ -73,6 +76,29 @@ public final class Q8_0 implements Format {
                         x, xo + j, sum);
             }
             acc = sum.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public Format activationFormat() {
+        return this;
+    }
+
+    /** Per block: d_w * d_x * sum(q_w * q_x) in integers. */
+    @Override
+    public float dotQuantized(MemorySegment w, long offset, MemorySegment xq, long xqOffset, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            long xb = xqOffset + (long) b * BLOCK_BYTES;
+            IntVector sum = IntVector.zero(IS);
+            for (int j = 0; j < BLOCK; j += B128.length()) {
+                sum = BlockDot.mulAddBytes(ByteVector.fromMemorySegment(B128, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN),
+                        ByteVector.fromMemorySegment(B128, xq, xb + 2 + j, ByteOrder.LITTLE_ENDIAN), sum);
+            }
+            acc = BlockDot.fmaInts(sum, GgmlMath.getHalf(w, bo) * GgmlMath.getHalf(xq, xb), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

@@ -26,6 +26,16 @@ public final class Q8_K implements Format {
     @Override public int blockSize() { return QK_K; }
     @Override public int blockBytes() { return BLOCK_BYTES; }
 
+    /** The F32 scale of the block at {@code bo}. */
+    static float scale(MemorySegment s, long bo) {
+        return s.get(D, bo);
+    }
+
+    /** The sum of quants 16i..16i+15 of the block at {@code bo}. */
+    static int bsum(MemorySegment s, long bo, int i) {
+        return s.get(F16.LE, bo + BSUMS + 2L * i);
+    }
+
     @Override
     public void decode(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
         int nb = GgmlMath.blocks(this, n);

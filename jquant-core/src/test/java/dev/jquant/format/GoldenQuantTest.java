@@ -9,6 +9,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Set;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,8 +52,8 @@ class GoldenQuantTest {
                     if (at >= 0) {
                         fail(type + " " + info.name() + " row " + r + ": first differing byte " + at + " (block "
                                 + at / format.blockBytes() + ", byte " + at % format.blockBytes() + "): got "
-                                + out.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at) + ", llama.cpp wrote "
-                                + want.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at));
+                                + out.get(ValueLayout.JAVA_BYTE, at) + ", llama.cpp wrote "
+                                + want.get(ValueLayout.JAVA_BYTE, at));
                     }
                 }
                 checked++;
@@ -103,7 +106,7 @@ class GoldenQuantTest {
     void llamaCppQuantizedModelsDecode(String file) {
         try (GgufFile gguf = GgufFile.open(SharedData.path("stories260K/llama.cpp-quantized/" + file));
              GgufFile reference = GgufFile.open(SharedData.path("stories260K/stories260K.gguf"))) {
-            java.util.Set<String> types = new java.util.TreeSet<>();
+            Set<String> types = new TreeSet<>();
             for (Tensor t : gguf.tensors().values()) {
                 types.add(t.format().name());
                 float[] v = t.toFloats();

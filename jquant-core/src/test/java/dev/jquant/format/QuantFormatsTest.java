@@ -7,7 +7,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -147,8 +150,8 @@ class QuantFormatsTest {
                 MemorySegment padded = arena.allocate(seg.byteSize() + 16).fill((byte) 0x5a);
                 f.encode(x, 0, n, padded, 8);
                 assertEquals(-1, seg.mismatch(padded.asSlice(8, seg.byteSize())), f.name() + " " + dist);
-                assertEquals(0x5a, padded.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 7));
-                assertEquals(0x5a, padded.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 8 + seg.byteSize()));
+                assertEquals(0x5a, padded.get(ValueLayout.JAVA_BYTE, 7));
+                assertEquals(0x5a, padded.get(ValueLayout.JAVA_BYTE, 8 + seg.byteSize()));
                 // a source offset and a destination offset give the same bytes
                 float[] shifted = new float[n + 5];
                 System.arraycopy(x, 0, shifted, 5, n);
@@ -201,7 +204,7 @@ class QuantFormatsTest {
                 f.decode(seg, 0, new float[2 * n], 0, 2 * n);
                 f.dot(seg, 0, x, 0, 2 * n);
                 // the block without the bad value is quantized as if it were alone
-                MemorySegment first = encode(f, java.util.Arrays.copyOf(x, n), arena);
+                MemorySegment first = encode(f, Arrays.copyOf(x, n), arena);
                 assertEquals(-1, first.mismatch(seg.asSlice(0, f.blockBytes())), f.name() + " with " + bad);
             }
         }
@@ -237,6 +240,38 @@ class QuantFormatsTest {
 
     @ParameterizedTest
     @MethodSource("formats")
+    void quantizedActivationDotMatchesTheProductOfTheDecodedValues(Format f) {
+        Format act = f.activationFormat();
+        Random rnd = new Random(77 + f.typeId());
+        try (Arena arena = Arena.ofConfined()) {
+            for (int trial = 0; trial < 20; trial++) {
+                Dist dist = List.of(Dist.GAUSSIAN, Dist.HEAVY_TAILS, Dist.SPARSE, Dist.CONSTANT).get(trial % 4);
+                int n = KQuants.QK_K * (1 + rnd.nextInt(6));
+                MemorySegment w = encode(f, row(rnd, dist, n), arena);
+                float[] x = row(rnd, Dist.GAUSSIAN, n);
+                MemorySegment xq = encode(act, x, arena);
+                float[] wd = new float[n];
+                float[] xd = new float[n];
+                f.decode(w, 0, wd, 0, n);
+                act.decode(xq, 0, xd, 0, n);
+                double exact = 0;
+                double magnitude = 0;
+                double floatMagnitude = 0;
+                for (int i = 0; i < n; i++) {
+                    exact += (double) wd[i] * xd[i];
+                    magnitude += Math.abs((double) wd[i] * xd[i]);
+                    floatMagnitude += Math.abs((double) wd[i] * x[i]);
+                }
+                float got = f.dotQuantized(w, 0, xq, 0, n);
+                assertEquals(exact, got, 1e-5 * magnitude + 1e-30, f.name() + " x " + act.name() + " " + dist);
+                // 8-bit activations move each product by at most ~1/127 of the block's largest activation
+                assertEquals(f.dot(w, 0, x, 0, n), got, 0.02 * floatMagnitude + 1e-30, f.name() + " against the float dot");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("formats")
     void rowsThatAreNotWholeBlocksAreRejectedWithTheFormatsName(Format f) {
         float[] x = new float[f.blockSize() + 1];
         try (Arena arena = Arena.ofConfined()) {
@@ -255,7 +290,7 @@ class QuantFormatsTest {
         for (int i = 0; i < ids.length; i++) {
             Format f = fs.get(i);
             assertEquals(f, Formats.byTypeId(ids[i]).orElseThrow());
-            assertEquals(f, Formats.byName(f.name().toLowerCase(java.util.Locale.ROOT)));
+            assertEquals(f, Formats.byName(f.name().toLowerCase(Locale.ROOT)));
             assertEquals(bytes[i], f.blockBytes(), f.name());
         }
     }

@@ -130,7 +130,12 @@ public final class GgufFile implements AutoCloseable {
             throw new JQuantException(where + ": offset " + Long.toUnsignedString(info.offset())
                     + " is not a multiple of the alignment " + alignment);
         }
-        Format format = Formats.byTypeId(info.typeId()).orElse(null);
+        Format format;
+        try {
+            format = Formats.resolve(info.typeId(), metadata, info.name()).orElse(null);
+        } catch (JQuantException e) {
+            throw new JQuantException(file.path() + ": " + e.getMessage(), e);
+        }
         if (format == null) {
             return; // reported when the tensor is used: inspect can still list it
         }
@@ -281,8 +286,10 @@ public final class GgufFile implements AutoCloseable {
 
     /** The tensor with this name, a slice of the mapping; a clear error if its type is unknown. */
     public Tensor tensor(GgufTensorInfo info) {
-        Format format = Formats.byTypeId(info.typeId()).orElseThrow(() -> new JQuantException(file.path()
-                + ": tensor " + info.name() + " has ggml type " + info.typeId() + ", which jquant cannot read"));
+        Format format = Formats.resolve(info.typeId(), metadata, info.name()).orElseThrow(() -> new JQuantException(
+                file.path() + ": tensor " + info.name() + " has ggml type " + info.typeId() + ", which jquant cannot read"
+                + (info.typeId() >= Formats.FIRST_JQUANT_TYPE_ID ? " without metadata " + Formats.TENSOR_FORMAT_KEY
+                + info.name() + " naming its format" : "")));
         long bytes = Tensor.byteSize(format, info.shape());
         return new Tensor(info.name(), format, info.shape(), file.segment().asSlice(dataOffset + info.offset(), bytes));
     }

@@ -1,6 +1,7 @@
 package dev.jquant.io.gguf;
 
 import dev.jquant.JQuantException;
+import dev.jquant.format.Formats;
 import dev.jquant.tensor.Tensor;
 
 import java.io.BufferedOutputStream;
@@ -143,7 +144,24 @@ public final class GgufWriter {
         }
     }
 
+    /**
+     * The metadata to write: what was put, with the format names of jquant's own tensor types
+     * ({@link Formats#TENSOR_FORMAT_KEY}) recomputed from the tensors, so names copied from a source
+     * file never go stale.
+     */
+    private Map<String, Entry> finalMetadata() {
+        Map<String, Entry> out = new LinkedHashMap<>(metadata);
+        out.keySet().removeIf(k -> k.startsWith(Formats.TENSOR_FORMAT_KEY));
+        for (Tensor t : tensors) {
+            if (Formats.isJQuantType(t.format())) {
+                out.put(Formats.TENSOR_FORMAT_KEY + t.name(), new Entry(GgufValueType.STRING, null, t.format().name()));
+            }
+        }
+        return out;
+    }
+
     private void writeTo(OutputStream os) throws IOException {
+        Map<String, Entry> metadata = finalMetadata();
         Out o = new Out(os);
         o.i32(GgufFile.MAGIC);
         o.i32(3);
