@@ -14,6 +14,7 @@ public final class Session {
     private final int maxContext;
     private final KvCache cache;
     private int position;
+    private LinearInputObserver observer;
 
     Session(Transformer model, int maxContext, KvCacheType cacheType) {
         if (maxContext < 1) {
@@ -40,6 +41,11 @@ public final class Session {
     /** Bytes the KV cache occupies (for every position up to {@link #maxContext()}). */
     public long kvCacheBytes() {
         return cache.bytes();
+    }
+
+    /** Reports every linear layer's input to {@code observer} from now on; null stops reporting. */
+    public void observeLinearInputs(LinearInputObserver observer) {
+        this.observer = observer;
     }
 
     /** Forgets everything from {@code newPosition} on (to reuse a shared prompt prefix, or start over with 0). */
@@ -121,9 +127,14 @@ public final class Session {
     private void layer(int l, Transformer.Layer w, float[] x, int n, Buffers b) {
         int dim = cfg.dim();
         Ops.rmsNorm(x, w.attnNorm(), b.xb, n, dim, cfg.rmsEps());
-        MatMul.matmul(w.wq(), b.xb, n, b.q);
-        MatMul.matmul(w.wk(), b.xb, n, b.k);
-        MatMul.matmul(w.wv(), b.xb, n, b.v);
+        if (observer != null) {
+            observer.observe(l, TensorNames.ATTN_Q, b.xb, n);
+            observer.observe(l, TensorNames.ATTN_K, b.xb, n);
+            observer.observe(l, TensorNames.ATTN_V, b.xb, n);
+        }
+        linear(w.wq(), b.xb, n, b.q);
+        linear(w.wk(), b.xb, n, b.k);
+        linear(w.wv(), b.xb, n, b.v);
         if (w.bq() != null) {
             Ops.addBias(b.q, w.bq(), n);
             Ops.addBias(b.k, w.bk(), n);
@@ -135,15 +146,35 @@ public final class Session {
         }
         positionAndCache(l, b, n);
         attention(l, b, n);
-        MatMul.matmul(w.wo(), b.att, n, b.proj);
+        if (observer != null) {
+            observer.observe(l, TensorNames.ATTN_OUTPUT, b.att, n);
+        }
+        linear(w.wo(), b.att, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
 
         Ops.rmsNorm(x, w.ffnNorm(), b.xb, n, dim, cfg.rmsEps());
-        MatMul.matmul(w.gate(), b.xb, n, b.gate);
-        MatMul.matmul(w.up(), b.xb, n, b.up);
+        if (observer != null) {
+            observer.observe(l, TensorNames.FFN_GATE, b.xb, n);
+            observer.observe(l, TensorNames.FFN_UP, b.xb, n);
+        }
+        linear(w.gate(), b.xb, n, b.gate);
+        linear(w.up(), b.xb, n, b.up);
         Ops.swiglu(b.gate, b.up, n * cfg.ffnDim());
-        MatMul.matmul(w.down(), b.gate, n, b.proj);
+        if (observer != null) {
+            observer.observe(l, TensorNames.FFN_DOWN, b.gate, n);
+        }
+        linear(w.down(), b.gate, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
+    }
+
+    /** {@code out = W · x}: as the weight's format says, or with the int8 input plan stored beside it. */
+    private void linear(dev.jquant.tensor.Tensor w, float[] x, int n, float[] out) {
+        LinearInputs inputs = model.linearInputs(w.name());
+        if (inputs == null) {
+            MatMul.matmul(w, x, n, out);
+        } else {
+            inputs.apply(x, n, out);
+        }
     }
 
     /** Rotates q and k by their positions and appends k and v to the cache. */
