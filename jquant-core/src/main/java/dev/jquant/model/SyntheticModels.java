@@ -2,10 +2,12 @@ package dev.jquant.model;
 
 import dev.jquant.JQuantException;
 import dev.jquant.format.F32;
+import dev.jquant.format.Format;
 import dev.jquant.io.gguf.GgufValueType;
 import dev.jquant.io.gguf.GgufWriter;
 import dev.jquant.io.hf.HfCheckpointWriter;
 import dev.jquant.tensor.Tensor;
+import dev.jquant.tensor.TensorConverter;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -31,7 +33,11 @@ public final class SyntheticModels {
     private SyntheticModels() {
     }
 
-    /** Small configs of each flavour the loaders must handle; names for tests and {@code jquant synth}. */
+    /** Names {@link #preset} knows. */
+    public static final List<String> PRESETS = List.of("llama3", "llama-mqa", "mistral", "qwen2", "qwen3",
+            "tinyllama-1.1b", "llama-3.2-1b", "qwen2.5-0.5b", "qwen3-0.6b", "smollm-135m");
+
+    /** Small configs of each flavour the loaders must handle, and real architectures' dimensions (for {@code jquant synth}). */
     public static ModelConfig preset(String name) {
         return switch (name) {
             case "llama3" -> new ModelConfig("llama", 64, 96, 2, 4, 2, 16, 300, 256, 1e-5f, 10000f,
@@ -44,8 +50,18 @@ public final class SyntheticModels {
                     RopeStyle.HALF_SPLIT, null, true, false, true);
             case "qwen3" -> new ModelConfig("qwen3", 48, 96, 2, 4, 2, 24, 300, 128, 1e-6f, 1e6f,
                     RopeStyle.HALF_SPLIT, null, false, true, false);
-            default -> throw new JQuantException("unknown synthetic model '" + name
-                    + "' (known: llama3, llama-mqa, mistral, qwen2, qwen3)");
+            // real architectures' dimensions, for speed and scale work
+            case "tinyllama-1.1b" -> new ModelConfig("llama", 2048, 5632, 22, 32, 4, 64, 32000, 2048, 1e-5f, 10000f,
+                    RopeStyle.HALF_SPLIT, null, false, false, false);
+            case "llama-3.2-1b" -> new ModelConfig("llama", 2048, 8192, 16, 32, 8, 64, 128256, 131072, 1e-5f, 500000f,
+                    RopeStyle.HALF_SPLIT, new RopeScaling(32f, 1f, 4f, 8192), false, false, true);
+            case "qwen2.5-0.5b" -> new ModelConfig("qwen2", 896, 4864, 24, 14, 2, 64, 151936, 32768, 1e-6f, 1e6f,
+                    RopeStyle.HALF_SPLIT, null, true, false, true);
+            case "qwen3-0.6b" -> new ModelConfig("qwen3", 1024, 3072, 28, 16, 8, 128, 151936, 40960, 1e-6f, 1e6f,
+                    RopeStyle.HALF_SPLIT, null, false, true, true);
+            case "smollm-135m" -> new ModelConfig("llama", 576, 1536, 30, 9, 3, 64, 49152, 2048, 1e-5f, 10000f,
+                    RopeStyle.HALF_SPLIT, null, false, false, true);
+            default -> throw new JQuantException("unknown synthetic model '" + name + "' (known: " + String.join(", ", PRESETS) + ")");
         };
     }
 
@@ -60,15 +76,8 @@ public final class SyntheticModels {
         Arena arena = Arena.ofShared();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (var e : ModelShapes.expected(c).entrySet()) {
-            long[] shape = e.getValue();
-            boolean isNorm = e.getKey().endsWith("norm.weight");
-            boolean isBias = e.getKey().endsWith(".bias");
-            double scale = isNorm || isBias ? 0.1 : 1 / Math.sqrt(shape[shape.length - 1]);
-            float[] v = new float[Math.toIntExact(shape[0] * (shape.length > 1 ? shape[1] : 1))];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) ((isNorm ? 1 : 0) + scale * rnd.nextGaussian());
-            }
-            tensors.put(e.getKey(), Tensor.ofFloats(e.getKey(), v, arena, shape));
+            tensors.put(e.getKey(), Tensor.ofFloats(e.getKey(), randomValues(e.getKey(), e.getValue(), rnd), arena,
+                    e.getValue()));
         }
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("synthetic.seed", seed);
@@ -78,6 +87,18 @@ public final class SyntheticModels {
         }
         return new Checkpoint(Path.of("synthetic-" + c.architecture() + "-" + seed), "synthetic", c, tensors, null,
                 null, metadata, List.of(arena));
+    }
+
+    /** Linear weights scaled by 1/sqrt(fan-in) so activations stay realistic; norms scatter around 1. */
+    private static float[] randomValues(String name, long[] shape, Random rnd) {
+        boolean isNorm = name.endsWith("norm.weight");
+        boolean isBias = name.endsWith(".bias");
+        double scale = isNorm || isBias ? 0.1 : 1 / Math.sqrt(shape[shape.length - 1]);
+        float[] v = new float[Math.toIntExact(shape[0] * (shape.length > 1 ? shape[1] : 1))];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) ((isNorm ? 1 : 0) + scale * rnd.nextGaussian());
+        }
+        return v;
     }
 
     /** The model as a Hugging Face directory (F32 safetensors, config.json, generation_config.json). */
@@ -94,8 +115,18 @@ public final class SyntheticModels {
      * their rows as they are.
      */
     public static void writeGguf(ModelConfig config, long seed, Path file) {
-        try (Checkpoint hf = random(config, seed); Arena arena = Arena.ofConfined()) {
-            ModelConfig c = hf.config();
+        writeGguf(config, F32.INSTANCE, seed, file);
+    }
+
+    /**
+     * The same file with every matrix stored in {@code format} (norms, biases and rope factors stay
+     * F32). Tensors are generated one at a time while the file is written, so models larger than
+     * memory (1B-parameter presets for speed tests) can be made.
+     */
+    public static void writeGguf(ModelConfig config, Format format, long seed, Path file) {
+        try (Arena arena = Arena.ofConfined()) {
+            ModelConfig c = withRope(config, RopeStyle.HALF_SPLIT);
+            Random rnd = new Random(seed);
             String arch = switch (c.architecture()) {
                 case "llama", "mistral", "smollm" -> "llama";
                 case "qwen2", "qwen3" -> c.architecture();
@@ -123,8 +154,14 @@ public final class SyntheticModels {
             if (c.ropeScaling() != null) {
                 w.addTensor(ropeFrequencyFactors(c, arena));
             }
-            for (Tensor t : hf.tensors().values()) {
-                w.addTensor(adjacent ? toAdjacentPairs(c, t, arena) : t);
+            for (var e : ModelShapes.expected(c).entrySet()) {
+                String name = e.getKey();
+                long[] shape = e.getValue();
+                Format stored = shape.length == 2 ? format : F32.INSTANCE;
+                w.addTensor(name, stored, shape, tensorArena -> {
+                    Tensor t = Tensor.ofFloats(name, randomValues(name, shape, rnd), tensorArena, shape);
+                    return TensorConverter.convert(adjacent ? toAdjacentPairs(c, t, tensorArena) : t, stored, tensorArena);
+                });
             }
             w.write(file);
         }

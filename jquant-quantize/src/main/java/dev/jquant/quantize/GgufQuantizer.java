@@ -1,5 +1,7 @@
 package dev.jquant.quantize;
 
+import dev.jquant.tensor.TensorConverter;
+
 import dev.jquant.JQuantException;
 import dev.jquant.MemoryStats;
 import dev.jquant.format.Format;

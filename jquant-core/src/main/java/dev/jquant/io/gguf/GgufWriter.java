@@ -1,10 +1,14 @@
 package dev.jquant.io.gguf;
 
 import dev.jquant.JQuantException;
+import dev.jquant.format.Format;
 import dev.jquant.format.Formats;
 import dev.jquant.tensor.Tensor;
 
 import java.io.BufferedOutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -21,6 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Writes a GGUF v3 file. Metadata is added with its GGUF type; tensors are streamed from their
@@ -31,8 +36,19 @@ public final class GgufWriter {
     private record Entry(GgufValueType type, GgufValueType elementType, Object value) {
     }
 
+    /**
+     * A tensor to write: its header, and how to produce its data when the writer gets to it. Data
+     * made in the given arena is released right after it is written, so a model larger than memory
+     * can be streamed tensor by tensor.
+     */
+    private record PendingTensor(String name, Format format, long[] shape, Function<Arena, Tensor> data) {
+        long byteSize() {
+            return Tensor.byteSize(format, shape);
+        }
+    }
+
     private final Map<String, Entry> metadata = new LinkedHashMap<>();
-    private final List<Tensor> tensors = new ArrayList<>();
+    private final List<PendingTensor> tensors = new ArrayList<>();
     private int alignment = GgufFile.DEFAULT_ALIGNMENT;
 
     public GgufWriter alignment(int alignment) {
@@ -108,7 +124,13 @@ public final class GgufWriter {
     }
 
     public GgufWriter addTensor(Tensor tensor) {
-        tensors.add(tensor);
+        tensors.add(new PendingTensor(tensor.name(), tensor.format(), tensor.shape(), arena -> tensor));
+        return this;
+    }
+
+    /** A tensor produced only when its data is written; {@code data} must return this name, format and shape. */
+    public GgufWriter addTensor(String name, Format format, long[] shape, Function<Arena, Tensor> data) {
+        tensors.add(new PendingTensor(name, format, shape.clone(), data));
         return this;
     }
 
@@ -152,7 +174,7 @@ public final class GgufWriter {
     private Map<String, Entry> finalMetadata() {
         Map<String, Entry> out = new LinkedHashMap<>(metadata);
         out.keySet().removeIf(k -> k.startsWith(Formats.TENSOR_FORMAT_KEY));
-        for (Tensor t : tensors) {
+        for (PendingTensor t : tensors) {
             if (Formats.isJQuantType(t.format())) {
                 out.put(Formats.TENSOR_FORMAT_KEY + t.name(), new Entry(GgufValueType.STRING, null, t.format().name()));
             }
@@ -174,7 +196,7 @@ public final class GgufWriter {
             o.value(entry.type(), entry.elementType(), entry.value());
         }
         long offset = 0;
-        for (Tensor t : tensors) {
+        for (PendingTensor t : tensors) {
             o.string(t.name());
             long[] shape = t.shape();
             o.i32(shape.length);
@@ -186,17 +208,21 @@ public final class GgufWriter {
             offset = GgufFile.alignUp(offset + t.byteSize(), alignment);
         }
         o.pad(alignment);
-        for (Tensor t : tensors) {
-            long start = o.written;
-            byte[] buf = new byte[1 << 20];
-            long n = t.byteSize();
-            for (long pos = 0; pos < n; pos += buf.length) {
-                int len = (int) Math.min(buf.length, n - pos);
-                java.lang.foreign.MemorySegment.copy(t.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, pos, buf, 0, len);
-                o.bytes(buf, len);
+        byte[] buf = new byte[1 << 20];
+        for (PendingTensor pending : tensors) {
+            try (Arena arena = Arena.ofShared()) {
+                Tensor t = pending.data().apply(arena);
+                if (t.format() != pending.format() || !java.util.Arrays.equals(t.shape(), pending.shape())) {
+                    throw new IllegalStateException("tensor " + pending.name() + " changed between header and data");
+                }
+                long n = t.byteSize();
+                for (long pos = 0; pos < n; pos += buf.length) {
+                    int len = (int) Math.min(buf.length, n - pos);
+                    MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, pos, buf, 0, len);
+                    o.bytes(buf, len);
+                }
             }
             o.pad(alignment);
-            assert o.written - start >= n;
         }
     }
 

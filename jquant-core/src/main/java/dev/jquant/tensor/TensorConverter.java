@@ -1,8 +1,7 @@
-package dev.jquant.quantize;
+package dev.jquant.tensor;
 
 import dev.jquant.format.Format;
 import dev.jquant.kernel.Parallel;
-import dev.jquant.tensor.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
