@@ -8,6 +8,7 @@ import dev.jquant.quantize.GgufQuantizer;
 import dev.jquant.quantize.QuantizationSummary;
 import dev.jquant.quantize.RtnPlanner;
 import dev.jquant.quantize.TensorPlan;
+import dev.jquant.quantize.w8a8.Int8Methods;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +20,8 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = "Convert every matrix to one format with round-to-nearest (like llama-quantize --pure); norms stay F32.")
+        description = "Convert every matrix to one format with round-to-nearest (like llama-quantize --pure), or run a "
+                + "calibrated int8 method (--method w8a8|smoothquant|int8-outlier); norms stay F32.")
 final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -27,7 +29,13 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "OUT.gguf", description = "output file")
     Path out;
 
-    @Option(names = "--format", required = true, paramLabel = "TYPE", description = "target format, e.g. Q4_K, Q8_0, IQ4_NL, F16")
+    @Option(names = "--method", defaultValue = "rtn", description = "rtn (default), w8a8, smoothquant or int8-outlier")
+    String method;
+
+    @Mixin
+    Int8MethodOptions int8;
+
+    @Option(names = "--format", paramLabel = "TYPE", description = "target format, e.g. Q4_K, Q8_0, IQ4_NL, F16")
     String format;
 
     @Option(names = "--output-format", paramLabel = "TYPE", description = "format of output.weight (default: --format)")
@@ -44,6 +52,15 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (Int8Methods.NAMES.contains(method)) {
+            return int8Method();
+        }
+        if (!method.equals("rtn")) {
+            throw new JQuantException("--method: unknown method '" + method + "'; known: rtn, " + String.join(", ", Int8Methods.NAMES));
+        }
+        if (format == null) {
+            throw new JQuantException("--format is required with --method rtn");
+        }
         RtnPlanner planner = new RtnPlanner(parse(format, "--format"), parseOrNull(embeddingFormat, "--embedding-format"),
                 parseOrNull(outputFormat, "--output-format"), keep.stream().map(QuantizeCommand::pattern).toList());
         try (Checkpoint c = modelOptions.load()) {
@@ -56,6 +73,19 @@ final class QuantizeCommand implements Callable<Integer> {
                     (done, total, name) -> progress.update(done, total, name));
             progress.done();
             print(s);
+        }
+        return 0;
+    }
+
+    private int int8Method() {
+        try (Checkpoint c = modelOptions.load()) {
+            if (c.source().toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                throw new JQuantException(out + ": the output would overwrite the input");
+            }
+            long t0 = System.nanoTime();
+            long bytes = Int8Methods.run(c, int8.options(method), out);
+            System.out.printf("wrote %s: %,d bytes, %s with %s activations, %.1f s, peak memory %,d bytes%n", out, bytes,
+                    method, int8.act, (System.nanoTime() - t0) / 1e9, dev.jquant.MemoryStats.peakRssBytes());
         }
         return 0;
     }
