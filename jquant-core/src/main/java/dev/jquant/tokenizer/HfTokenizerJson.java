@@ -1,15 +1,14 @@
 package dev.jquant.tokenizer;
 
+import dev.jquant.io.AtomicFile;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jquant.JQuantException;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -159,22 +158,6 @@ public final class HfTokenizerJson {
     }
 
     private static void writeAtomically(ObjectNode root, Path target) {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp");
-            JSON.writeValue(tmp.toFile(), root);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new JQuantException(target + ": cannot write tokenizer.json: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the move succeeded or the write already failed; nothing more to report
-                }
-            }
-        }
+        AtomicFile.write(target, out -> out.write(JSON.writeValueAsBytes(root)));
     }
 }

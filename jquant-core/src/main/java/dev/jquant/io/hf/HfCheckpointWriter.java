@@ -1,5 +1,7 @@
 package dev.jquant.io.hf;
 
+import dev.jquant.io.AtomicFile;
+
 import dev.jquant.JQuantException;
 import dev.jquant.format.BF16;
 import dev.jquant.format.F16;
@@ -8,6 +10,8 @@ import dev.jquant.format.Format;
 import dev.jquant.io.safetensors.SafetensorsShards;
 import dev.jquant.io.safetensors.SafetensorsWriter;
 import dev.jquant.model.Checkpoint;
+import dev.jquant.tokenizer.HfTokenizerJson;
+import dev.jquant.tokenizer.SpmTokenizer;
 import dev.jquant.model.ModelConfig;
 import dev.jquant.model.ModelShapes;
 import dev.jquant.model.RopePermutation;
@@ -16,7 +20,6 @@ import dev.jquant.model.TensorNames;
 import dev.jquant.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -169,10 +172,18 @@ public final class HfCheckpointWriter {
         }
     }
 
-    /** A checkpoint read from a Hugging Face directory keeps its tokenizer files as they were. */
+    /**
+     * A checkpoint read from a Hugging Face directory keeps its tokenizer files as they were; a
+     * SentencePiece vocabulary from elsewhere (GGUF, llama2.c) becomes a Llama-2-style tokenizer.json.
+     */
     private static void copyTokenizerFiles(Checkpoint c, Path dir) throws IOException {
-        if (!c.sourceFormat().equals("safetensors") || !Files.isDirectory(c.source())
-                || Files.isSameFile(c.source(), dir)) {
+        if (!c.sourceFormat().equals("safetensors") || !Files.isDirectory(c.source())) {
+            if (c.tokenizer() instanceof SpmTokenizer spm) {
+                HfTokenizerJson.write(spm, dir.resolve("tokenizer.json"));
+            }
+            return;
+        }
+        if (Files.isSameFile(c.source(), dir)) {
             return;
         }
         for (String name : TOKENIZER_FILES) {
@@ -211,13 +222,7 @@ public final class HfCheckpointWriter {
         return v instanceof Number n ? List.of(n.intValue()) : List.of();
     }
 
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        Files.writeString(tmp, text + "\n");
-        try {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+    private static void writeAtomically(Path file, String text) {
+        AtomicFile.writeString(file, text + "\n");
     }
 }

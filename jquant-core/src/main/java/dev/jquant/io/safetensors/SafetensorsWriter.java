@@ -1,25 +1,20 @@
 package dev.jquant.io.safetensors;
 
+import dev.jquant.io.AtomicFile;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.jquant.JQuantException;
 import dev.jquant.format.Format;
 import dev.jquant.tensor.Tensor;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,32 +120,14 @@ public final class SafetensorsWriter {
     }
 
     public void write(Path out) {
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE);
-                 OutputStream os = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20)) {
-                byte[] header = header();
-                os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
-                os.write(header);
-                for (Pending p : tensors) {
-                    p.body().writeTo(os);
-                }
-                os.flush();
-                ch.force(false);
+        AtomicFile.write(out, os -> {
+            byte[] header = header();
+            os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
+            os.write(header);
+            for (Pending p : tensors) {
+                p.body().writeTo(os);
             }
-            try {
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            deleteQuietly(tmp);
-            throw new JQuantException(out + ": cannot write: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            deleteQuietly(tmp);
-            throw e;
-        }
+        });
     }
 
     private byte[] header() throws JsonProcessingException {
@@ -177,11 +154,4 @@ public final class SafetensorsWriter {
         return out;
     }
 
-    private static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-            // the original failure matters more
-        }
-    }
 }

@@ -50,6 +50,14 @@ class HfCheckpointTest {
                 assertEquals(List.of(2), h.metadata().get("eos_token_ids"));
                 double worst = Logits.assertClose(Logits.prefill(gguf, PROMPT), Logits.prefill(h, PROMPT), 1e-5);
                 assertTrue(worst < 1e-5, "worst " + worst);
+                assertTrue(java.nio.file.Files.exists(hf.resolve("tokenizer.json")));
+                var greedy = dev.jquant.generate.GenerationOptions.greedy(200);
+                String fromGguf = new dev.jquant.generate.Generator(new dev.jquant.model.Transformer(gguf), gguf.tokenizer())
+                        .generate("Once upon a time", greedy, null).text();
+                String fromHf = new dev.jquant.generate.Generator(new dev.jquant.model.Transformer(h), h.tokenizer())
+                        .generate("Once upon a time", greedy, null).text();
+                assertEquals(fromGguf, fromHf);
+                assertTrue(fromHf.startsWith(", there was a little girl named Lily."), fromHf);
             }
         }
     }
@@ -105,7 +113,7 @@ class HfCheckpointTest {
                 assertEquals(List.of("config.json", "generation_config.json", "model-00001-of-00005.safetensors",
                         "model-00002-of-00005.safetensors", "model-00003-of-00005.safetensors",
                         "model-00004-of-00005.safetensors", "model-00005-of-00005.safetensors",
-                        "model.safetensors.index.json"), names);
+                        "model.safetensors.index.json", "tokenizer.json"), names);
             }
             for (int i = 1; i <= 5; i++) {
                 long size = dir.resolve("sharded/model-0000" + i + "-of-00005.safetensors").toFile().length();
