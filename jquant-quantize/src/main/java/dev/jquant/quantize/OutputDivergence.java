@@ -3,6 +3,7 @@ package dev.jquant.quantize;
 import dev.jquant.model.Session;
 import dev.jquant.model.Transformer;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -24,24 +25,46 @@ public record OutputDivergence(double meanKl, double nll, double refNll, int pos
         return Math.exp(refNll);
     }
 
+    /** The reference model's log-probabilities at every scored position, computed once for many comparisons. */
+    public record Reference(List<int[]> sequences, int firstScored, List<double[][]> logProbs) {
+
+        public static Reference of(Transformer reference, List<int[]> sequences, int firstScored) {
+            List<double[][]> lp = new ArrayList<>();
+            Session s = reference.newSession(sequences.stream().mapToInt(q -> q.length).max().orElseThrow());
+            for (int[] seq : sequences) {
+                s.rewind(0);
+                float[][] logits = s.forward(seq, firstScored);
+                double[][] rows = new double[seq.length - 1 - firstScored][];
+                for (int j = 0; j < rows.length; j++) {
+                    rows[j] = logSoftmax(logits[j]);
+                }
+                lp.add(rows);
+            }
+            return new Reference(List.copyOf(sequences), firstScored, List.copyOf(lp));
+        }
+    }
+
     public static OutputDivergence measure(Transformer reference, Transformer model, List<int[]> sequences,
                                            int firstScored) {
-        int longest = sequences.stream().mapToInt(s -> s.length).max().orElseThrow();
-        Session ref = reference.newSession(longest);
-        Session test = model.newSession(longest);
+        return measure(Reference.of(reference, sequences, firstScored), model);
+    }
+
+    public static OutputDivergence measure(Reference reference, Transformer model) {
+        int first = reference.firstScored();
+        Session test = model.newSession(reference.sequences().stream().mapToInt(q -> q.length).max().orElseThrow());
         double kl = 0;
         double nll = 0;
         double refNll = 0;
         int n = 0;
-        for (int[] seq : sequences) {
-            ref.rewind(0);
+        for (int i = 0; i < reference.sequences().size(); i++) {
+            int[] seq = reference.sequences().get(i);
+            double[][] p = reference.logProbs().get(i);
             test.rewind(0);
-            float[][] p = ref.forward(seq, firstScored);
-            float[][] q = test.forward(seq, firstScored);
-            for (int j = 0; j + firstScored < seq.length - 1; j++) {
-                double[] lp = logSoftmax(p[j]);
+            float[][] q = test.forward(seq, first);
+            for (int j = 0; j < p.length; j++) {
+                double[] lp = p[j];
                 double[] lq = logSoftmax(q[j]);
-                int next = seq[firstScored + j + 1];
+                int next = seq[first + j + 1];
                 for (int v = 0; v < lp.length; v++) {
                     kl += Math.exp(lp[v]) * (lp[v] - lq[v]);
                 }
