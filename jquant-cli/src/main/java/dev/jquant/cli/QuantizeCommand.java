@@ -21,7 +21,8 @@ import java.util.regex.PatternSyntaxException;
 
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = "Convert every matrix to one format with round-to-nearest (like llama-quantize --pure), or run a "
-                + "calibrated int8 method (--method w8a8|smoothquant|int8-outlier); norms stay F32.")
+                + "calibrated int8 method (--method w8a8|smoothquant|int8-outlier), a recipe or preset, or a mixed-precision "
+                + "search (--target-bpw/--target-size); norms stay F32.")
 final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -33,7 +34,7 @@ final class QuantizeCommand implements Callable<Integer> {
     String method;
 
     @Mixin
-    Int8MethodOptions int8;
+    PtqOptions ptq;
 
     @Option(names = "--format", paramLabel = "TYPE", description = "target format, e.g. Q4_K, Q8_0, IQ4_NL, F16")
     String format;
@@ -52,8 +53,11 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (Int8Methods.NAMES.contains(method)) {
-            return int8Method();
+        if (ptq.active(method)) {
+            try (Checkpoint c = modelOptions.load()) {
+                ptq.run(c, method, out);
+            }
+            return 0;
         }
         if (!method.equals("rtn")) {
             throw new JQuantException("--method: unknown method '" + method + "'; known: rtn, " + String.join(", ", Int8Methods.NAMES));
@@ -73,19 +77,6 @@ final class QuantizeCommand implements Callable<Integer> {
                     (done, total, name) -> progress.update(done, total, name));
             progress.done();
             print(s);
-        }
-        return 0;
-    }
-
-    private int int8Method() {
-        try (Checkpoint c = modelOptions.load()) {
-            if (c.source().toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
-                throw new JQuantException(out + ": the output would overwrite the input");
-            }
-            long t0 = System.nanoTime();
-            long bytes = Int8Methods.run(c, int8.options(method), out);
-            System.out.printf("wrote %s: %,d bytes, %s with %s activations, %.1f s, peak memory %,d bytes%n", out, bytes,
-                    method, int8.act, (System.nanoTime() - t0) / 1e9, dev.jquant.MemoryStats.peakRssBytes());
         }
         return 0;
     }
