@@ -77,28 +77,53 @@ public final class Session {
      */
     public float[][] forward(int[] tokens, int firstLogit) {
         int n = tokens.length;
-        if (n == 0) {
-            throw new IllegalArgumentException("no tokens to feed");
-        }
-        if (position + n > maxContext) {
-            throw new JQuantException("context is full: " + position + " + " + n + " tokens exceed " + maxContext);
-        }
-        for (int t : tokens) {
-            if (t < 0 || t >= cfg.vocabSize()) {
-                throw new JQuantException("token id " + t + " is outside the vocabulary (0.." + (cfg.vocabSize() - 1) + ")");
-            }
-        }
-        int dim = cfg.dim();
-        float[] x = new float[n * dim];
-        for (int t = 0; t < n; t++) {
-            model.tokenEmbedding().decodeRow(tokens[t], x, t * dim);
-        }
+        checkRoom(n);
+        float[] x = embed(tokens);
         Buffers buf = new Buffers(cfg, n);
         for (int l = 0; l < cfg.layers(); l++) {
             layer(l, model.layers()[l], x, n, buf);
         }
         position += n;
         return logits(x, n, firstLogit);
+    }
+
+    /** The hidden states block 0 takes for {@code tokens}: their embeddings, one row of {@code dim} per token. */
+    public float[] embed(int[] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("no tokens to feed");
+        }
+        int dim = cfg.dim();
+        float[] x = new float[tokens.length * dim];
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= cfg.vocabSize()) {
+                throw new JQuantException("token id " + tokens[t] + " is outside the vocabulary (0.." + (cfg.vocabSize() - 1) + ")");
+            }
+            model.tokenEmbedding().decodeRow(tokens[t], x, t * dim);
+        }
+        return x;
+    }
+
+    /**
+     * Runs decoder block {@code layer} alone, in place, on the hidden states of {@code tokens}
+     * positions starting at {@link #position()}: what layer-wise quantization needs to feed block i
+     * the outputs of blocks 0..i-1. Writes only that block's KV cache and leaves the position
+     * alone; {@link #rewind} (or a new session) starts the next sequence.
+     */
+    public void forwardBlock(int layer, float[] hidden, int tokens) {
+        if (layer < 0 || layer >= cfg.layers()) {
+            throw new IllegalArgumentException("no block " + layer + " in a model of " + cfg.layers());
+        }
+        if (hidden.length < tokens * cfg.dim()) {
+            throw new IllegalArgumentException(tokens + " tokens need " + tokens * cfg.dim() + " hidden values, got " + hidden.length);
+        }
+        checkRoom(tokens);
+        layer(layer, model.layers()[layer], hidden, tokens, new Buffers(cfg, tokens));
+    }
+
+    private void checkRoom(int n) {
+        if (position + n > maxContext) {
+            throw new JQuantException("context is full: " + position + " + " + n + " tokens exceed " + maxContext);
+        }
     }
 
     /** Scratch activations for one batch. */
@@ -260,7 +285,8 @@ public final class Session {
         });
     }
 
-    private float[][] logits(float[] x, int n, int firstLogit) {
+    /** Logits of positions {@code firstLogit..n-1} from the last block's hidden states (final norm, output). */
+    public float[][] logits(float[] x, int n, int firstLogit) {
         int dim = cfg.dim();
         int count = n - firstLogit;
         float[] normed = new float[count * dim];
