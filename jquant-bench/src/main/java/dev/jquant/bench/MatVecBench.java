@@ -38,7 +38,7 @@ public class MatVecBench {
     static final int ROWS = 4096;
     static final int COLS = 4096;
 
-    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q2_K", "Q3_K", "Q5_K", "Q5_0", "IQ4_XS"})
     public String format;
 
     private Format fmt;

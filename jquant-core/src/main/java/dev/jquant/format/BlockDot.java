@@ -61,6 +61,21 @@ final class BlockDot {
         return ((FloatVector) ints.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FS, scale), acc);
     }
 
+    /**
+     * {@code acc + sum_k (q[k] * scale + offset) * x[xo + k]} over all lanes of {@code q} (signed
+     * bytes): a sub-block whose weights are an affine function of its quants.
+     */
+    static FloatVector fmaBytesAffine(ByteVector q, float scale, float offset, float[] x, int xo, FloatVector acc) {
+        FloatVector s = FloatVector.broadcast(FS, scale);
+        FloatVector o = FloatVector.broadcast(FS, offset);
+        int fl = FS.length();
+        for (int p = 0, parts = q.length() / fl; p < parts; p++) {
+            FloatVector wv = ((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).fma(s, o);
+            acc = wv.fma(FloatVector.fromArray(FS, x, xo + p * fl), acc);
+        }
+        return acc;
+    }
+
     /** {@code acc + sum x[xo..xo+len)}, len a multiple of {@link #FS}{@code .length()}. */
     static FloatVector addFloats(float[] x, int xo, int len, FloatVector acc) {
         for (int k = 0; k < len; k += FS.length()) {
@@ -69,6 +84,7 @@ final class BlockDot {
         return acc;
     }
 
+    /** The dot product of a format without a kernel of its own (see the class comment). */
     static float viaDecode(Format format, MemorySegment w, long offset, float[] x, int xOff, int n) {
         GgmlMath.blocks(format, n);
         float[] buf = new float[Math.min(CHUNK, n)];

@@ -52,7 +52,9 @@ public sealed interface Format permits F32, F16, BF16,
     /**
      * The format this format wants activations in for {@link #dotQuantized} (ggml's vec_dot_type:
      * Q8_0 for Q8_0 and Q4_0, Q8_K for Q4_K and Q6_K), or F32 where it has no integer kernel. A
-     * matrix-vector product encodes the activation vector into it once, then calls dotQuantized per row.
+     * matrix-vector product encodes the activation vector into it once, then calls dotQuantized per
+     * row; that reproduces ggml's CPU arithmetic, while {@link #dot} keeps activations exact (and is
+     * as fast or faster with the Vector API, see BENCHMARKS.md).
      */
     default Format activationFormat() {
         return F32.INSTANCE;

@@ -1,8 +1,15 @@
 package dev.jquant.format;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
+import static dev.jquant.format.BlockDot.B128;
+import static dev.jquant.format.BlockDot.FS;
 import static dev.jquant.format.KQuants.QK_K;
 
 /**
@@ -125,8 +132,29 @@ public final class Q2_K implements Format {
         }
     }
 
+    /** Per 16-element sub-block: sum((d * sc * q - dmin * m) * x), four sub-blocks from each 16 bytes of quants. */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
-        return BlockDot.viaDecode(this, w, offset, x, xOff, n);
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(w, bo + D);
+            float negMin = -GgmlMath.getHalf(w, bo + D + 2);
+            for (int half = 0; half < 2; half++) {
+                for (int p = 0; p < 2; p++) {
+                    ByteVector qs = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * half + 16 * p,
+                            ByteOrder.LITTLE_ENDIAN);
+                    for (int k = 0; k < 4; k++) {
+                        int sub = 8 * half + 2 * k + p;
+                        int sc = GgmlMath.getByte(w, bo + sub);
+                        ByteVector q = qs.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3);
+                        acc = BlockDot.fmaBytesAffine(q, d * (sc & 0xF), negMin * (sc >> 4), x,
+                                xOff + b * QK_K + 16 * sub, acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -1,8 +1,16 @@
 package dev.jquant.format;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
+import static dev.jquant.format.BlockDot.B128;
+import static dev.jquant.format.BlockDot.FS;
 import static dev.jquant.format.KQuants.QK_K;
 
 /**
@@ -18,6 +26,7 @@ public final class Q3_K implements Format {
     static final int SCALES = QS + QK_K / 4;
     static final int D = SCALES + 12;
     static final int BLOCK_BYTES = D + 2;
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Q3_K() {
     }
@@ -27,10 +36,16 @@ public final class Q3_K implements Format {
     @Override public int blockSize() { return QK_K; }
     @Override public int blockBytes() { return BLOCK_BYTES; }
 
-    /** The signed 6-bit scale of sub-block j (before the -32 offset) from the 12 packed bytes. */
-    private static int scale(int j, int[] s) {
-        int low = j < 8 ? s[j] & 0xF : s[j - 8] >> 4;
-        return low | (((s[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
+    /**
+     * The 6-bit scales (before the -32 offset) of sub-blocks 8 * half .. 8 * half + 7 from the 12
+     * packed bytes at {@code at}, one per byte of the result: low nibbles from bytes 0..7 (low halves
+     * for half 0, high halves for half 1), top two bits from bytes 8..11.
+     */
+    private static long scales(MemorySegment s, long at, int half) {
+        long low = s.get(LE_LONG, at) >>> (4 * half);
+        long top = (s.get(Q5_0.QH, at + 8) & 0xffffffffL) >>> (4 * half);
+        long high = (top & 0x03030303L) | (((top >>> 2) & 0x03030303L) << 32);
+        return (low & 0x0F0F0F0F0F0F0F0FL) | (high << 4);
     }
 
     @Override
@@ -40,17 +55,14 @@ public final class Q3_K implements Format {
             long bo = offset + (long) b * BLOCK_BYTES;
             int y = dstOff + b * QK_K;
             float dAll = GgmlMath.getHalf(src, bo + D);
-            int[] s = new int[12];
-            for (int i = 0; i < 12; i++) {
-                s[i] = GgmlMath.getByte(src, bo + SCALES + i);
-            }
-            int is = 0;
             int m = 1;
             for (int half = 0; half < 2; half++) {
+                long sc = scales(src, bo + SCALES, half);
+                int is = 0;
                 long q = bo + QS + 32L * half;
                 for (int shift = 0; shift < 8; shift += 2, m <<= 1) {
                     for (int part = 0; part < 2; part++) {
-                        float dl = dAll * (scale(is++, s) - 32);
+                        float dl = dAll * (KQuants.lane(sc, is++) - 32);
                         for (int l = 16 * part; l < 16 * part + 16; ++l) {
                             int low = (GgmlMath.getByte(src, q + l) >> shift) & 3;
                             int high = (GgmlMath.getByte(src, bo + l) & m) != 0 ? 0 : 4;
@@ -105,7 +117,7 @@ public final class Q3_K implements Format {
                 GgmlMath.putByte(dst, bo + SCALES + i, s[i]);
             }
             for (int j = 0; j < QK_K / 16; ++j) {
-                float dl = d * (scale(j, s) - 32);
+                float dl = d * (KQuants.lane(scales(dst, bo + SCALES, j / 8), j % 8) - 32);
                 if (dl == 0) {
                     continue;
                 }
@@ -198,8 +210,30 @@ public final class Q3_K implements Format {
         return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
     }
 
+    /** Per 16-element sub-block: d * (sc - 32) * sum((q - 4 * !h) * x), the 3-bit q assembled in vector lanes. */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
-        return BlockDot.viaDecode(this, w, offset, x, xOff, n);
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(w, bo + D);
+            for (int half = 0; half < 2; half++) {
+                long sc = scales(w, bo + SCALES, half);
+                for (int j = 0; j < 8; j++) {
+                    int k = j / 2;
+                    int p = j % 2;
+                    ByteVector qs = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * half + 16 * p,
+                            ByteOrder.LITTLE_ENDIAN);
+                    ByteVector hm = ByteVector.fromMemorySegment(B128, w, bo + 16 * p, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector low = qs.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3);
+                    ByteVector high = hm.lanewise(VectorOperators.LSHR, 4 * half + k).and((byte) 1);
+                    ByteVector q = low.sub((byte) 4).add(high.lanewise(VectorOperators.LSHL, 2));
+                    acc = BlockDot.fmaBytesAffine(q, d * (KQuants.lane(sc, j) - 32), 0f, x,
+                            xOff + b * QK_K + 128 * half + 16 * j, acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

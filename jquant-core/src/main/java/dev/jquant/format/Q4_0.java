@@ -72,19 +72,29 @@ public final class Q4_0 implements Format {
         }
     }
 
+    /** Two accumulators over alternate blocks, so consecutive blocks' FMAs do not wait on each other. */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
         int nb = GgmlMath.blocks(this, n);
-        FloatVector acc = FloatVector.zero(FS);
-        for (int b = 0; b < nb; b++) {
-            long bo = offset + (long) b * BLOCK_BYTES;
-            int xo = xOff + b * BLOCK;
-            ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + 2, ByteOrder.LITTLE_ENDIAN);
-            FloatVector sum = BlockDot.fmaBytes(q.and((byte) 0x0F).sub((byte) 8), x, xo, FloatVector.zero(FS));
-            sum = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), x, xo + BLOCK / 2, sum);
-            acc = sum.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo)), acc);
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        int b = 0;
+        for (; b + 1 < nb; b += 2) {
+            acc0 = blockDot(w, offset + (long) b * BLOCK_BYTES, x, xOff + b * BLOCK, acc0);
+            acc1 = blockDot(w, offset + (long) (b + 1) * BLOCK_BYTES, x, xOff + (b + 1) * BLOCK, acc1);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        if (b < nb) {
+            acc0 = blockDot(w, offset + (long) b * BLOCK_BYTES, x, xOff + b * BLOCK, acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@code acc + d * sum((q - 8) * x)} for the block at {@code bo}. */
+    private static FloatVector blockDot(MemorySegment w, long bo, float[] x, int xo, FloatVector acc) {
+        ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + 2, ByteOrder.LITTLE_ENDIAN);
+        FloatVector sum = BlockDot.fmaBytes(q.and((byte) 0x0F).sub((byte) 8), x, xo, FloatVector.zero(FS));
+        sum = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), x, xo + BLOCK / 2, sum);
+        return sum.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo)), acc);
     }
 
     /** Activations as Q8_0, as ggml multiplies Q4_0. */

@@ -73,7 +73,6 @@ public final class Q4_1 implements Format {
         }
     }
 
-    /** Per block: d * sum(q * x) + m * sum(x). */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
         int nb = GgmlMath.blocks(this, n);
@@ -81,12 +80,11 @@ public final class Q4_1 implements Format {
         for (int b = 0; b < nb; b++) {
             long bo = offset + (long) b * BLOCK_BYTES;
             int xo = xOff + b * BLOCK;
+            float d = GgmlMath.getHalf(w, bo);
+            float m = GgmlMath.getHalf(w, bo + 2);
             ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + 4, ByteOrder.LITTLE_ENDIAN);
-            FloatVector qx = BlockDot.fmaBytes(q.and((byte) 0x0F), x, xo, FloatVector.zero(FS));
-            qx = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4), x, xo + BLOCK / 2, qx);
-            FloatVector sx = BlockDot.addFloats(x, xo, BLOCK, FloatVector.zero(FS));
-            acc = qx.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo)),
-                    sx.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo + 2)), acc));
+            acc = BlockDot.fmaBytesAffine(q.and((byte) 0x0F), d, m, x, xo, acc);
+            acc = BlockDot.fmaBytesAffine(q.lanewise(VectorOperators.LSHR, 4), d, m, x, xo + BLOCK / 2, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

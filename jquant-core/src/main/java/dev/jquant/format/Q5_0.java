@@ -1,8 +1,17 @@
 package dev.jquant.format;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+
+import static dev.jquant.format.BlockDot.B128;
+import static dev.jquant.format.BlockDot.FS;
 
 /**
  * ggml Q5_0, type 6: blocks of 32 weights, an FP16 scale {@code d}, 4 bytes {@code qh} holding the
@@ -14,6 +23,13 @@ public final class Q5_0 implements Format {
     static final int BLOCK = 32;
     static final int BLOCK_BYTES = 2 + 4 + BLOCK / 2;
     static final ValueLayout.OfInt QH = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Lane l picks byte l / 8 of qh, for elements 0..15 ... */
+    static final VectorShuffle<Byte> LOW_HALF = VectorShuffle.fromOp(B128, l -> l / 8);
+    /** ... or byte 2 + l / 8, for elements 16..31. */
+    static final VectorShuffle<Byte> HIGH_HALF = VectorShuffle.fromOp(B128, l -> 2 + l / 8);
+    /** Lane l selects bit l % 8 of its byte. */
+    private static final ByteVector BIT_MASKS = ByteVector.fromArray(B128,
+            new byte[] {1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128}, 0);
 
     private Q5_0() {
     }
@@ -74,6 +90,28 @@ public final class Q5_0 implements Format {
 
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
-        return BlockDot.viaDecode(this, w, offset, x, xOff, n);
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            int xo = xOff + b * BLOCK;
+            ByteVector head = ByteVector.fromMemorySegment(B128, w, bo + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector qs = ByteVector.fromMemorySegment(B128, w, bo + 6, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = withFifthBit(qs.and((byte) 0x0F), head, LOW_HALF).sub((byte) 16);
+            ByteVector hi = withFifthBit(qs.lanewise(VectorOperators.LSHR, 4), head, HIGH_HALF).sub((byte) 16);
+            FloatVector sum = BlockDot.fmaBytes(lo, x, xo, FloatVector.zero(FS));
+            sum = BlockDot.fmaBytes(hi, x, xo + BLOCK / 2, sum);
+            acc = sum.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Sets bit 4 of each lane of {@code nibbles} whose element has its bit set in qh, the first 4
+     * bytes of {@code head} read as a little-endian bit string; {@code half} picks elements 0..15 or 16..31.
+     */
+    static ByteVector withFifthBit(ByteVector nibbles, ByteVector head, VectorShuffle<Byte> half) {
+        VectorMask<Byte> set = head.rearrange(half).and(BIT_MASKS).compare(VectorOperators.NE, 0);
+        return nibbles.lanewise(VectorOperators.OR, (byte) 0x10, set);
     }
 }

@@ -1,7 +1,14 @@
 package dev.jquant.format;
 
-import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.jquant.format.BlockDot.B128;
+import static dev.jquant.format.BlockDot.FS;
 import static dev.jquant.format.Q5_0.QH;
 
 /**
@@ -77,6 +84,19 @@ public final class Q5_1 implements Format {
 
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
-        return BlockDot.viaDecode(this, w, offset, x, xOff, n);
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            int xo = xOff + b * BLOCK;
+            float d = GgmlMath.getHalf(w, bo);
+            float m = GgmlMath.getHalf(w, bo + 2);
+            ByteVector head = ByteVector.fromMemorySegment(B128, w, bo + 4, ByteOrder.LITTLE_ENDIAN);
+            ByteVector qs = ByteVector.fromMemorySegment(B128, w, bo + 8, ByteOrder.LITTLE_ENDIAN);
+            acc = BlockDot.fmaBytesAffine(Q5_0.withFifthBit(qs.and((byte) 0x0F), head, Q5_0.LOW_HALF), d, m, x, xo, acc);
+            acc = BlockDot.fmaBytesAffine(Q5_0.withFifthBit(qs.lanewise(VectorOperators.LSHR, 4), head, Q5_0.HIGH_HALF),
+                    d, m, x, xo + BLOCK / 2, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

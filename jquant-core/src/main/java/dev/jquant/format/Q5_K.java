@@ -1,7 +1,14 @@
 package dev.jquant.format;
 
-import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.jquant.format.BlockDot.B128;
+import static dev.jquant.format.BlockDot.FS;
 import static dev.jquant.format.KQuants.QK_K;
 import static dev.jquant.format.KQuants.SCALE_BYTES;
 
@@ -92,8 +99,34 @@ public final class Q5_K implements Format {
         }
     }
 
+    /** Per 32-element sub-block: sum((d * sc * q - dmin * m) * x), the fifth bit merged in vector lanes. */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
-        return BlockDot.viaDecode(this, w, offset, x, xOff, n);
+        int nb = GgmlMath.blocks(this, n);
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(w, bo);
+            float negMin = -GgmlMath.getHalf(w, bo + 2);
+            long sc = KQuants.scalesK4(w, bo + 4);
+            long mn = KQuants.minsK4(w, bo + 4);
+            for (int p = 0; p < 2; p++) {
+                ByteVector qh = ByteVector.fromMemorySegment(B128, w, bo + QH + 16 * p, ByteOrder.LITTLE_ENDIAN);
+                for (int j = 0; j < QK_K / 64; j++) {
+                    ByteVector ql = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * j + 16 * p,
+                            ByteOrder.LITTLE_ENDIAN);
+                    ByteVector lo = ql.and((byte) 0xF)
+                            .or(qh.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = ql.lanewise(VectorOperators.LSHR, 4)
+                            .or(qh.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    int xo = xOff + b * QK_K + 64 * j + 16 * p;
+                    acc = BlockDot.fmaBytesAffine(lo, d * KQuants.lane(sc, 2 * j), negMin * KQuants.lane(mn, 2 * j),
+                            x, xo, acc);
+                    acc = BlockDot.fmaBytesAffine(hi, d * KQuants.lane(sc, 2 * j + 1),
+                            negMin * KQuants.lane(mn, 2 * j + 1), x, xo + 32, acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

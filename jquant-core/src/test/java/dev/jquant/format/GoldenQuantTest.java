@@ -1,6 +1,6 @@
 package dev.jquant.format;
 
-import dev.jquant.SharedData;
+import dev.jquant.testing.SharedData;
 import dev.jquant.io.gguf.GgufFile;
 import dev.jquant.io.gguf.GgufTensorInfo;
 import dev.jquant.tensor.Tensor;
@@ -28,8 +28,8 @@ class GoldenQuantTest {
             "IQ4_NL", "IQ4_XS"})
     void encodingTheF32ModelGivesLlamaCppBytes(String type) {
         Format format = Formats.byName(type);
-        try (GgufFile f32 = GgufFile.open(SharedData.path("golden-quant/golden-f32.gguf"));
-             GgufFile golden = GgufFile.open(SharedData.path("golden-quant/golden-" + type + ".gguf"));
+        try (GgufFile f32 = GgufFile.open(SharedData.file("golden-quant/golden-f32.gguf"));
+             GgufFile golden = GgufFile.open(SharedData.file("golden-quant/golden-" + type + ".gguf"));
              Arena arena = Arena.ofConfined()) {
             int checked = 0;
             for (GgufTensorInfo info : golden.tensorInfos()) {
@@ -67,8 +67,8 @@ class GoldenQuantTest {
             "IQ4_NL", "IQ4_XS"})
     void decodingLlamaCppBytesFollowsTheLayoutAndApproximatesTheSource(String type) {
         Format format = Formats.byName(type);
-        try (GgufFile f32 = GgufFile.open(SharedData.path("golden-quant/golden-f32.gguf"));
-             GgufFile golden = GgufFile.open(SharedData.path("golden-quant/golden-" + type + ".gguf"))) {
+        try (GgufFile f32 = GgufFile.open(SharedData.file("golden-quant/golden-f32.gguf"));
+             GgufFile golden = GgufFile.open(SharedData.file("golden-quant/golden-" + type + ".gguf"))) {
             double err2 = 0;
             double sig2 = 0;
             for (GgufTensorInfo info : golden.tensorInfos()) {
@@ -104,8 +104,8 @@ class GoldenQuantTest {
     @ParameterizedTest
     @ValueSource(strings = {"s260k-Q4_K_M.gguf", "s260k-Q3_K_M.gguf", "s260k-Q2_K.gguf", "s260k-im-Q4_K_M.gguf"})
     void llamaCppQuantizedModelsDecode(String file) {
-        try (GgufFile gguf = GgufFile.open(SharedData.path("stories260K/llama.cpp-quantized/" + file));
-             GgufFile reference = GgufFile.open(SharedData.path("stories260K/stories260K.gguf"))) {
+        try (GgufFile gguf = GgufFile.open(SharedData.file("stories260K/llama.cpp-quantized/" + file));
+             GgufFile reference = GgufFile.open(SharedData.file("stories260K/stories260K.gguf"))) {
             Set<String> types = new TreeSet<>();
             for (Tensor t : gguf.tensors().values()) {
                 types.add(t.format().name());

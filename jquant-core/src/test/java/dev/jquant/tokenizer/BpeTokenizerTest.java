@@ -1,5 +1,6 @@
 package dev.jquant.tokenizer;
 
+import dev.jquant.testing.SharedData;
 import dev.jquant.io.gguf.GgufFile;
 import org.junit.jupiter.api.Test;
 
@@ -15,11 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BpeTokenizerTest {
     static Tokenizer llama3Tiktoken() {
-        return Tokenizers.fromLlama3Tiktoken(SharedData.path("tokenizers/llama3/tokenizer.model"));
+        return Tokenizers.fromLlama3Tiktoken(SharedData.file("tokenizers/llama3/tokenizer.model"));
     }
 
     static String warAndPeace(int chars) throws IOException {
-        return Files.readString(SharedData.path("war-and-peace/war-and-peace.txt"), StandardCharsets.UTF_8).substring(0, chars);
+        return Files.readString(SharedData.file("war-and-peace/war-and-peace.txt"), StandardCharsets.UTF_8).substring(0, chars);
     }
 
     @Test
@@ -35,7 +36,7 @@ class BpeTokenizerTest {
     @Test
     void llama3TiktokenAndLlama32EncoderJsonAgree() throws IOException {
         String text = warAndPeace(300_000);
-        Path dir = SharedData.path("tokenizers/llama3.2-bpe");
+        Path dir = SharedData.file("tokenizers/llama3.2-bpe");
         Tokenizer bpe = Tokenizers.fromVocabAndMerges(dir.resolve("encoder.json"), dir.resolve("vocab.bpe"), "llama-bpe");
         Tokenizer tiktoken = llama3Tiktoken();
         int[] ids = tiktoken.encode(text, false);
@@ -47,18 +48,18 @@ class BpeTokenizerTest {
     void byteLevelVocabulariesDecodeWhatTheyEncode() throws IOException {
         String text = warAndPeace(100_000) + " ünïcödé 日本語 🙂\t\r\n  end";
         for (String name : new String[] {"gpt-2", "falcon", "deepseek-llm", "starcoder"}) {
-            try (GgufFile gguf = GgufFile.open(SharedData.path("llama.cpp-vocab/ggml-vocab-" + name + ".gguf"))) {
+            try (GgufFile gguf = GgufFile.open(SharedData.file("llama.cpp-vocab/ggml-vocab-" + name + ".gguf"))) {
                 Tokenizer t = Tokenizers.fromGguf(gguf);
                 assertEquals(text, t.decode(t.encode(text, false)), name);
             }
         }
-        Tokenizer qwen = Tokenizers.fromHfDirectory(SharedData.path("tokenizers/qwen2"));
+        Tokenizer qwen = Tokenizers.fromHfDirectory(SharedData.file("tokenizers/qwen2"));
         assertEquals(text, qwen.decode(qwen.encode(text, false)));
     }
 
     @Test
     void qwen2ParsesChatMarkersOnlyWhenAsked() {
-        Tokenizer t = Tokenizers.fromHfDirectory(SharedData.path("tokenizers/qwen2"));
+        Tokenizer t = Tokenizers.fromHfDirectory(SharedData.file("tokenizers/qwen2"));
         String chat = "<|im_start|>user\nHi there<|im_end|>\n";
         int[] parsed = t.encode(chat, false, true);
         assertEquals(151644, parsed[0]);
@@ -76,7 +77,7 @@ class BpeTokenizerTest {
     @Test
     void userDefinedTokensAreSplitEvenWithoutParseSpecial() {
         // MPT's vocabulary has user-defined runs of spaces, which llama.cpp always matches first
-        try (GgufFile gguf = GgufFile.open(SharedData.path("llama.cpp-vocab/ggml-vocab-mpt.gguf"))) {
+        try (GgufFile gguf = GgufFile.open(SharedData.file("llama.cpp-vocab/ggml-vocab-mpt.gguf"))) {
             Tokenizer t = Tokenizers.fromGguf(gguf);
             int[] ids = t.encode("a" + " ".repeat(24) + "b", false);
             assertEquals(" ".repeat(24), t.piece(ids[1]));

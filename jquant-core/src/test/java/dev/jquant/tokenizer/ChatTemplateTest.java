@@ -1,5 +1,6 @@
 package dev.jquant.tokenizer;
 
+import dev.jquant.testing.SharedData;
 import dev.jquant.JQuantException;
 import dev.jquant.io.gguf.GgufFile;
 import org.junit.jupiter.api.Test;
@@ -84,7 +85,7 @@ class ChatTemplateTest {
 
     @Test
     void phi3TemplateFromGgufRendersAndTokenizes() {
-        try (GgufFile gguf = GgufFile.open(SharedData.path("llama.cpp-vocab/ggml-vocab-phi-3.gguf"))) {
+        try (GgufFile gguf = GgufFile.open(SharedData.file("llama.cpp-vocab/ggml-vocab-phi-3.gguf"))) {
             ChatTemplate t = ChatTemplate.fromGguf(gguf).orElseThrow();
             String prompt = t.render(List.of(USER, ASSISTANT, USER2), true);
             assertEquals("<s><|user|>\n Hi there! <|end|>\n<|assistant|>\nHello.<|end|>\n<|user|>\nHow are you?<|end|>\n"
@@ -99,10 +100,10 @@ class ChatTemplateTest {
 
     @Test
     void qwen2TemplateFromTokenizerConfig() {
-        ChatTemplate t = ChatTemplate.fromHfDirectory(SharedData.path("tokenizers/qwen2")).orElseThrow();
+        ChatTemplate t = ChatTemplate.fromHfDirectory(SharedData.file("tokenizers/qwen2")).orElseThrow();
         assertEquals("<|im_start|>user\n Hi there! <|im_end|>\n<|im_start|>assistant\ntemplate ends here",
                 t.render(List.of(USER), true));
-        assertTrue(ChatTemplate.fromHfDirectory(SharedData.path("tokenizers/llama3.2-bpe")).isEmpty());
+        assertTrue(ChatTemplate.fromHfDirectory(SharedData.file("tokenizers/llama3.2-bpe")).isEmpty());
     }
 
     @Test

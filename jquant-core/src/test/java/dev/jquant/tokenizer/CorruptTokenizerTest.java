@@ -1,5 +1,6 @@
 package dev.jquant.tokenizer;
 
+import dev.jquant.testing.SharedData;
 import dev.jquant.JQuantException;
 import dev.jquant.io.gguf.GgufFile;
 import dev.jquant.io.gguf.GgufValueType;
@@ -32,7 +33,7 @@ class CorruptTokenizerTest {
 
     @Test
     void truncatedLlama2cTokenizer() throws IOException {
-        byte[] full = Files.readAllBytes(SharedData.path("stories260K/tok512.bin"));
+        byte[] full = Files.readAllBytes(SharedData.file("stories260K/tok512.bin"));
         Path bin = dir.resolve("tok512.bin");
         Files.write(bin, Arrays.copyOf(full, full.length / 2));
         assertFails(() -> Tokenizers.fromLlama2c(bin, 512), bin, "truncated");

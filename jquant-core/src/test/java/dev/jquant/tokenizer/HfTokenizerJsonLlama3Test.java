@@ -1,5 +1,6 @@
 package dev.jquant.tokenizer;
 
+import dev.jquant.testing.SharedData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -26,7 +27,7 @@ class HfTokenizerJsonLlama3Test {
 
     @Test
     void byteLevelTokenizerJsonWithSplitRegexMatchesLlamaCpp() throws IOException {
-        Path src = SharedData.path("tokenizers/llama3.2-bpe");
+        Path src = SharedData.file("tokenizers/llama3.2-bpe");
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
         ArrayNode added = root.putArray("added_tokens");

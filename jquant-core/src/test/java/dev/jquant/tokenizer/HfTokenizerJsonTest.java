@@ -1,5 +1,6 @@
 package dev.jquant.tokenizer;
 
+import dev.jquant.testing.SharedData;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jquant.JQuantException;
@@ -30,7 +31,7 @@ class HfTokenizerJsonTest {
         assertEquals(1, hf.bos());
         assertEquals(2, hf.eos());
         assertTrue(hf.addBosByDefault());
-        String text = Files.readString(SharedData.path("tinystories/tinystories-dev.txt"), StandardCharsets.UTF_8)
+        String text = Files.readString(SharedData.file("tinystories/tinystories-dev.txt"), StandardCharsets.UTF_8)
                 + " plus 🙂 bytes, ünïcödé and   runs of  spaces\n";
         int[] ids = spm.encode(text, true);
         assertArrayEquals(ids, hf.encode(text, true));
@@ -41,7 +42,7 @@ class HfTokenizerJsonTest {
     @Test
     void llama2VocabularyEncodesTheSameAfterTheRoundTrip() throws IOException {
         Tokenizer spm;
-        try (GgufFile gguf = GgufFile.open(SharedData.path("llama.cpp-vocab/ggml-vocab-llama-spm.gguf"))) {
+        try (GgufFile gguf = GgufFile.open(SharedData.file("llama.cpp-vocab/ggml-vocab-llama-spm.gguf"))) {
             spm = Tokenizers.fromGguf(gguf);
         }
         HfTokenizerJson.write(spm, dir.resolve("tokenizer.json"));
@@ -73,7 +74,7 @@ class HfTokenizerJsonTest {
 
     @Test
     void onlySentencePieceVocabulariesCanBeWritten() {
-        Tokenizer qwen = Tokenizers.fromHfDirectory(SharedData.path("tokenizers/qwen2"));
+        Tokenizer qwen = Tokenizers.fromHfDirectory(SharedData.file("tokenizers/qwen2"));
         JQuantException e = assertThrows(JQuantException.class, () -> HfTokenizerJson.write(qwen, dir.resolve("tokenizer.json")));
         assertTrue(e.getMessage().contains("only SentencePiece"), e.getMessage());
         assertTrue(Files.notExists(dir.resolve("tokenizer.json")));

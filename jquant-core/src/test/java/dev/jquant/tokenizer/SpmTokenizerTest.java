@@ -1,5 +1,6 @@
 package dev.jquant.tokenizer;
 
+import dev.jquant.testing.SharedData;
 import dev.jquant.io.gguf.GgufFile;
 import org.junit.jupiter.api.Test;
 
@@ -16,13 +17,13 @@ class SpmTokenizerTest {
     private static final int[] ONCE_UPON_A_TIME = {1, 403, 407, 261, 378};
 
     static Tokenizer stories260kGguf() {
-        try (GgufFile gguf = GgufFile.open(SharedData.path("stories260K/stories260K.gguf"))) {
+        try (GgufFile gguf = GgufFile.open(SharedData.file("stories260K/stories260K.gguf"))) {
             return Tokenizers.fromGguf(gguf);
         }
     }
 
     static Tokenizer stories260kLlama2c() {
-        return Tokenizers.fromLlama2c(SharedData.path("stories260K/tok512.bin"), 512);
+        return Tokenizers.fromLlama2c(SharedData.file("stories260K/tok512.bin"), 512);
     }
 
     @Test
@@ -44,7 +45,7 @@ class SpmTokenizerTest {
 
     @Test
     void ggufAndLlama2cAgreeOnAllOfTinyStoriesAndDecodeBack() throws IOException {
-        String text = Files.readString(SharedData.path("tinystories/tinystories-dev.txt"), StandardCharsets.UTF_8);
+        String text = Files.readString(SharedData.file("tinystories/tinystories-dev.txt"), StandardCharsets.UTF_8);
         Tokenizer gguf = stories260kGguf();
         int[] ids = gguf.encode(text, true);
         assertArrayEquals(ids, stories260kLlama2c().encode(text, true));
@@ -70,11 +71,11 @@ class SpmTokenizerTest {
 
     @Test
     void llama2TokenizerBinMatchesLlamaSpmGguf() throws IOException {
-        String text = Files.readString(SharedData.path("war-and-peace/war-and-peace.txt"), StandardCharsets.UTF_8)
+        String text = Files.readString(SharedData.file("war-and-peace/war-and-peace.txt"), StandardCharsets.UTF_8)
                 .substring(0, 200_000);
-        Tokenizer bin = Tokenizers.fromLlama2c(SharedData.path("tokenizers/llama2/tokenizer.bin"), 32000);
+        Tokenizer bin = Tokenizers.fromLlama2c(SharedData.file("tokenizers/llama2/tokenizer.bin"), 32000);
         Tokenizer gguf;
-        try (GgufFile f = GgufFile.open(SharedData.path("llama.cpp-vocab/ggml-vocab-llama-spm.gguf"))) {
+        try (GgufFile f = GgufFile.open(SharedData.file("llama.cpp-vocab/ggml-vocab-llama-spm.gguf"))) {
             gguf = Tokenizers.fromGguf(f);
         }
         int[] ids = gguf.encode(text, true);

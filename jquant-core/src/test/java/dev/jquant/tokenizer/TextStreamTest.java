@@ -1,5 +1,6 @@
 package dev.jquant.tokenizer;
 
+import dev.jquant.testing.SharedData;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ class TextStreamTest {
 
     @Test
     void byteLevelTokensSplitInsideACharacter() {
-        Tokenizer t = Tokenizers.fromHfDirectory(SharedData.path("tokenizers/qwen2"));
+        Tokenizer t = Tokenizers.fromHfDirectory(SharedData.file("tokenizers/qwen2"));
         String text = "日本語 and 🙂🙃 done";
         StringBuilder all = new StringBuilder();
         TextStream stream = new TextStream(t);

@@ -1,5 +1,6 @@
 package dev.jquant.tokenizer;
 
+import dev.jquant.testing.SharedData;
 import dev.jquant.io.gguf.GgufFile;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,7 +24,7 @@ class VocabTestVectorsTest {
     @ValueSource(strings = {"llama-spm", "phi-3", "gpt-2", "mpt", "falcon", "starcoder", "refact",
             "deepseek-coder", "deepseek-llm", "bert-bge"})
     void ggufVocabularyMatchesLlamaCpp(String name) throws IOException {
-        try (GgufFile gguf = GgufFile.open(SharedData.path("llama.cpp-vocab/ggml-vocab-" + name + ".gguf"))) {
+        try (GgufFile gguf = GgufFile.open(SharedData.file("llama.cpp-vocab/ggml-vocab-" + name + ".gguf"))) {
             assertVectors(Tokenizers.fromGguf(gguf), name);
         }
     }
@@ -32,7 +33,7 @@ class VocabTestVectorsTest {
     @ValueSource(strings = {"llama-spm", "phi-3", "gpt-2", "gpt-neox", "mpt", "falcon", "starcoder", "refact",
             "deepseek-coder", "deepseek-llm", "bert-bge", "baichuan"})
     void everyVocabularyLoads(String name) {
-        try (GgufFile gguf = GgufFile.open(SharedData.path("llama.cpp-vocab/ggml-vocab-" + name + ".gguf"))) {
+        try (GgufFile gguf = GgufFile.open(SharedData.file("llama.cpp-vocab/ggml-vocab-" + name + ".gguf"))) {
             Tokenizer t = Tokenizers.fromGguf(gguf);
             assertTrue(t.vocabSize() > 30_000, name + " has " + t.vocabSize() + " tokens");
         }
@@ -40,25 +41,25 @@ class VocabTestVectorsTest {
 
     @org.junit.jupiter.api.Test
     void llama3BpeFromEncoderJsonAndVocabBpe() throws IOException {
-        Path dir = SharedData.path("tokenizers/llama3.2-bpe");
+        Path dir = SharedData.file("tokenizers/llama3.2-bpe");
         assertVectors(Tokenizers.fromVocabAndMerges(dir.resolve("encoder.json"), dir.resolve("vocab.bpe"), "llama-bpe"),
                 "llama-bpe");
     }
 
     @org.junit.jupiter.api.Test
     void qwen2FromHfDirectory() throws IOException {
-        assertVectors(Tokenizers.fromHfDirectory(SharedData.path("tokenizers/qwen2")), "qwen2");
+        assertVectors(Tokenizers.fromHfDirectory(SharedData.file("tokenizers/qwen2")), "qwen2");
     }
 
     @org.junit.jupiter.api.Test
     void bertFromMiniLmTokenizerJsonMatchesBgeVectors() throws IOException {
         // all-MiniLM-L6-v2 and bge-small share bert-base-uncased's vocabulary
-        assertVectors(Tokenizers.fromHfDirectory(SharedData.path("tokenizers/all-MiniLM-L6-v2")), "bert-bge");
+        assertVectors(Tokenizers.fromHfDirectory(SharedData.file("tokenizers/all-MiniLM-L6-v2")), "bert-bge");
     }
 
     static void assertVectors(Tokenizer tokenizer, String name) throws IOException {
-        String inp = Files.readString(SharedData.path("llama.cpp-vocab/ggml-vocab-" + name + ".gguf.inp"), StandardCharsets.UTF_8);
-        List<String> expected = Files.readAllLines(SharedData.path("llama.cpp-vocab/ggml-vocab-" + name + ".gguf.out"));
+        String inp = Files.readString(SharedData.file("llama.cpp-vocab/ggml-vocab-" + name + ".gguf.inp"), StandardCharsets.UTF_8);
+        List<String> expected = Files.readAllLines(SharedData.file("llama.cpp-vocab/ggml-vocab-" + name + ".gguf.out"));
         List<String> inputs = new ArrayList<>(Arrays.asList(inp.split(SEPARATOR, -1)));
         // the file ends with a separator too
         assertEquals("", inputs.removeLast(), name + ": .inp must end with the separator");
