@@ -2,11 +2,15 @@ package dev.jquant.cli;
 
 import dev.jquant.JQuantException;
 import dev.jquant.MemoryStats;
+import dev.jquant.format.Formats;
+import dev.jquant.format.IntFormat;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.model.Transformer;
 import dev.jquant.quantize.CalibrationText;
 import dev.jquant.quantize.ModelWriter;
 import dev.jquant.quantize.OutputDivergence;
+import dev.jquant.quantize.feedback.Feedback;
+import dev.jquant.quantize.hqq.Hqq;
 import dev.jquant.quantize.mixed.MixedPrecision;
 import dev.jquant.quantize.outlier.OutlierSplit;
 import dev.jquant.quantize.recipe.Presets;
@@ -41,6 +45,12 @@ final class PtqOptions {
             description = "int8-outlier: input columns whose calibration |x| exceeds this stay 16-bit (default: ${DEFAULT-VALUE})")
     float outlierThreshold;
 
+    @Option(names = "--no-rounding", description = "feedback: refine scales and zero points only, not single codes")
+    boolean noRounding;
+
+    @Option(names = "--max-passes", defaultValue = "8", description = "feedback: refinement passes per block at most (default: ${DEFAULT-VALUE})")
+    int maxPasses;
+
     @Option(names = "--recipe", paramLabel = "FILE", description = "YAML or JSON recipe: tensor-name patterns to method/format/bits/group/keep")
     Path recipe;
 
@@ -66,12 +76,17 @@ final class PtqOptions {
     @Option(names = "--seed", defaultValue = "1", description = "seed for drawing calibration sequences (default: ${DEFAULT-VALUE})")
     long seed;
 
+    /** Methods these options run besides the int8 ones: per-tensor integer formats. */
+    static final List<String> INT_METHODS = List.of("hqq", "feedback");
+    /** Their format when --format is not given. */
+    private static final String DEFAULT_INT_FORMAT = "INT4_G64_ASYM_F16";
+
     /** Whether these options, not plain RTN, decide what happens. */
     boolean active(String method) {
-        return Int8Methods.NAMES.contains(method) || recipe != null || preset != null || targetBpw != null || targetSize != null;
+        return Int8Methods.NAMES.contains(method) || INT_METHODS.contains(method) || recipe != null || preset != null || targetBpw != null || targetSize != null;
     }
 
-    void run(Checkpoint c, String method, Path out) {
+    void run(Checkpoint c, String method, String format, Path out) {
         long t0 = System.nanoTime();
         String what;
         long bytes;
@@ -89,6 +104,10 @@ final class PtqOptions {
             String whole = RecipeQuantizer.wholeModelMethod(r);
             what = "recipe " + r.name();
             bytes = whole != null ? Int8Methods.run(c, int8(whole), out) : perTensor(c, r, out);
+        } else if (INT_METHODS.contains(method)) {
+            IntFormat f = intFormat(format == null ? DEFAULT_INT_FORMAT : format);
+            what = method + " " + f.name();
+            bytes = intMethod(c, method, f, out);
         } else {
             what = method + " with " + act + " activations";
             bytes = Int8Methods.run(c, int8(method), out);
@@ -99,6 +118,28 @@ final class PtqOptions {
 
     private Int8Methods.Options int8(String method) {
         return new Int8Methods.Options(method, ActivationMode.parse(act), alpha, outlierThreshold, calib, samples, seqLen, seed);
+    }
+
+    private static IntFormat intFormat(String name) {
+        if (!(Formats.byName(name) instanceof IntFormat f) || f.symmetric()) {
+            throw new JQuantException("--format: hqq and feedback need an asymmetric integer format such as "
+                    + DEFAULT_INT_FORMAT + ", not " + name);
+        }
+        return f;
+    }
+
+    private long intMethod(Checkpoint c, String method, IntFormat f, Path out) {
+        try (Arena arena = Arena.ofShared()) {
+            Map<String, Tensor> q;
+            if (method.equals("hqq")) {
+                q = Hqq.DEFAULT.quantize(c, f, arena);
+            } else {
+                List<int[]> windows = CalibrationText.windows(calib, c.tokenizer(), samples, seqLen, seed);
+                q = new Feedback(f, !noRounding, maxPasses).quantize(c, windows, arena, (layer, passes, before, after) ->
+                        System.out.printf("block %d: %d passes, output error %.3e -> %.3e%n", layer, passes, before, after));
+            }
+            return ModelWriter.write(c, q, out);
+        }
     }
 
     private static long perTensor(Checkpoint c, Recipe r, Path out) {

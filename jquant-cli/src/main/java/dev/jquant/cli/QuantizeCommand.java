@@ -30,7 +30,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "OUT.gguf", description = "output file")
     Path out;
 
-    @Option(names = "--method", defaultValue = "rtn", description = "rtn (default), w8a8, smoothquant or int8-outlier")
+    @Option(names = "--method", defaultValue = "rtn",
+            description = "rtn (default), w8a8, smoothquant, int8-outlier, hqq or feedback")
     String method;
 
     @Mixin
@@ -55,12 +56,13 @@ final class QuantizeCommand implements Callable<Integer> {
     public Integer call() {
         if (ptq.active(method)) {
             try (Checkpoint c = modelOptions.load()) {
-                ptq.run(c, method, out);
+                ptq.run(c, method, format, out);
             }
             return 0;
         }
         if (!method.equals("rtn")) {
-            throw new JQuantException("--method: unknown method '" + method + "'; known: rtn, " + String.join(", ", Int8Methods.NAMES));
+            throw new JQuantException("--method: unknown method '" + method + "'; known: rtn, " + String.join(", ", Int8Methods.NAMES)
+                    + ", " + String.join(", ", PtqOptions.INT_METHODS));
         }
         if (format == null) {
             throw new JQuantException("--format is required with --method rtn");
