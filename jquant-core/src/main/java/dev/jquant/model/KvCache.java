@@ -59,7 +59,8 @@ sealed interface KvCache permits KvCache.Floats, KvCache.Encoded {
     /**
      * Rows encoded in a block format. With head dimensions that are a multiple of the block (64, 128:
      * every real model) each block lies within one head, so keys are multiplied where they lie by the
-     * format's own dot product; smaller heads share blocks and are decoded first.
+     * format's own dot product and values are decoded a head at a time; smaller heads share blocks,
+     * so a layer's rows are decoded once per forward pass instead.
      */
     final class Encoded implements KvCache {
         private final Format format;
@@ -105,19 +106,19 @@ sealed interface KvCache permits KvCache.Floats, KvCache.Encoded {
             return format.dot(keys[layer], position * rowBytes + format.rowBytes(kvOff), q, qOff, headDim);
         }
 
-        /** Decodes one head's key ({@code values == false}) or value into {@code dst[0..headDim)}. */
-        void decodeHead(boolean value, int layer, int position, int kvOff, int headDim, float[] scratch, float[] dst) {
-            int bs = format.blockSize();
-            int start = kvOff / bs * bs;
-            int end = Math.ceilDiv(kvOff + headDim, bs) * bs;
-            MemorySegment seg = value ? values[layer] : keys[layer];
-            format.decode(seg, position * rowBytes + format.rowBytes(start), scratch, 0, end - start);
-            System.arraycopy(scratch, kvOff - start, dst, 0, headDim);
+        /** Decodes one head's value of a head that is {@link #aligned} into {@code dst[0..headDim)}. */
+        void decodeValue(int layer, int position, int kvOff, int headDim, float[] dst) {
+            format.decode(values[layer], position * rowBytes + format.rowBytes(kvOff), dst, 0, headDim);
         }
 
-        /** Scratch large enough for {@link #decodeHead}. */
-        float[] scratch(int headDim) {
-            return new float[headDim + 2 * format.blockSize()];
+        /** The keys ({@code value == false}) or values of positions {@code 0..count-1} of a layer, decoded. */
+        float[] decodeRows(boolean value, int layer, int count) {
+            float[] out = new float[count * kvDim];
+            MemorySegment seg = value ? values[layer] : keys[layer];
+            for (int p = 0; p < count; p++) {
+                format.decode(seg, p * rowBytes, out, p * kvDim, kvDim);
+            }
+            return out;
         }
     }
 }

@@ -220,7 +220,8 @@ public final class Session {
     private void attention(int l, Buffers b, int n) {
         switch (cache) {
             case KvCache.Floats f -> attention(f.keys()[l], f.values()[l], b, n);
-            case KvCache.Encoded e -> attention(e, l, b, n);
+            case KvCache.Encoded e when e.aligned(0, cfg.headDim()) -> attention(e, l, b, n);
+            case KvCache.Encoded e -> attention(e.decodeRows(false, l, position + n), e.decodeRows(true, l, position + n), b, n);
         }
     }
 
@@ -250,7 +251,7 @@ public final class Session {
         });
     }
 
-    /** The same over an encoded cache: keys multiplied in their format where heads are whole blocks, else decoded. */
+    /** The same over an encoded cache whose heads are whole blocks: keys multiplied in their format, values decoded per head. */
     private void attention(KvCache.Encoded cache, int l, Buffers b, int n) {
         int heads = cfg.heads();
         int hd = cfg.headDim();
@@ -258,7 +259,6 @@ public final class Session {
         float scale = (float) (1.0 / Math.sqrt(hd));
         Parallel.get().forRange(n * heads, 1, (start, end) -> {
             float[] scores = new float[position + n];
-            float[] scratch = cache.scratch(hd);
             float[] head = new float[hd];
             for (int item = start; item < end; item++) {
                 int t = item / heads;
@@ -266,19 +266,13 @@ public final class Session {
                 int kvOff = (h / group) * hd;
                 int qOff = t * cfg.qDim() + h * hd;
                 int len = position + t + 1;
-                boolean direct = cache.aligned(kvOff, hd);
                 for (int p = 0; p < len; p++) {
-                    if (direct) {
-                        scores[p] = cache.keyDot(l, p, kvOff, b.q, qOff, hd) * scale;
-                    } else {
-                        cache.decodeHead(false, l, p, kvOff, hd, scratch, head);
-                        scores[p] = MatMul.dot(b.q, qOff, head, 0, hd) * scale;
-                    }
+                    scores[p] = cache.keyDot(l, p, kvOff, b.q, qOff, hd) * scale;
                 }
                 Ops.softmax(scores, len);
                 java.util.Arrays.fill(b.att, qOff, qOff + hd, 0f);
                 for (int p = 0; p < len; p++) {
-                    cache.decodeHead(true, l, p, kvOff, hd, scratch, head);
+                    cache.decodeValue(l, p, kvOff, hd, head);
                     Ops.axpy(scores[p], head, 0, b.att, qOff, hd);
                 }
             }
