@@ -23,7 +23,9 @@ import java.util.regex.PatternSyntaxException;
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = {"Quantize a model. Without --method: every matrix to --format with round-to-nearest, like llama-quantize --pure.",
                 "With --method rtn|gptq|awq|...: block by block, each block calibrated on the outputs of the already quantized ones,",
-                "onto --format (a GGUF type, GPTQ/AWQ-corrected values in its own blocks) or onto --bits/--group/--sym|--asym integer grids."})
+                "onto --format (a GGUF type, GPTQ/AWQ-corrected values in its own blocks) or onto --bits/--group/--sym|--asym integer grids.",
+                "--method w8a8|smoothquant|int8-outlier write int8 models the runtime executes with int8 activations;",
+                "hqq|feedback refine asymmetric integer formats; --recipe/--preset and --target-bpw/--target-size choose per tensor."})
 final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -34,8 +36,12 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "TYPE", description = "target format, e.g. Q4_K, Q8_0, IQ4_NL, F16, INT4_G32_ASYM_F16")
     String format;
 
-    @Option(names = "--method", paramLabel = "NAME", description = "rtn, gptq, awq (and what else is registered): layer-wise pipeline")
+    @Option(names = "--method", paramLabel = "NAME",
+            description = "rtn, gptq, awq (layer-wise pipeline); w8a8, smoothquant, int8-outlier, hqq, feedback")
     String method;
+
+    @Mixin
+    PtqOptions ptq;
 
     @Option(names = "--bits", paramLabel = "B", description = "integer grid of B bits (2..8) for the block linears, instead of --format")
     Integer bits;
@@ -92,6 +98,12 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (ptq.active(method)) {
+            try (Checkpoint c = modelOptions.load()) {
+                ptq.run(c, method, format, out, new PtqOptions.CalibrationSpec(calib, calibSamples, calibSeqlen, seed));
+            }
+            return 0;
+        }
         if (method != null) {
             return new LayerwiseRun(this).call();
         }

@@ -19,6 +19,10 @@ public final class MatMul {
 
     /** {@code out[r] = W[r] · x} for every row r (decode: one token). */
     public static void matvec(Tensor w, float[] x, float[] out) {
+        if (Int8MatMul.handles(w.format())) {
+            Int8MatMul.matmul(w, x, 1, out, Int8MatMul.DYNAMIC);
+            return;
+        }
         int cols = w.cols();
         Parallel.get().forRange(w.rows(), 16, (start, end) -> {
             for (int r = start; r < end; r++) {
@@ -32,8 +36,13 @@ public final class MatMul {
      * {@code out[t * rows + r] = W[r] · x[t * cols ..]} for {@code tokens} activation vectors laid out
      * one after another (prefill). Each thread decodes a tile of rows once into F32 scratch and
      * multiplies it with every token, so a weight is read once per batch, not once per token.
+     * {@link Int8MatMul#WEIGHTS} run as W8A8 with activations quantized per token.
      */
     public static void matmul(Tensor w, float[] x, int tokens, float[] out) {
+        if (Int8MatMul.handles(w.format())) {
+            Int8MatMul.matmul(w, x, tokens, out, Int8MatMul.DYNAMIC);
+            return;
+        }
         if (tokens == 1) {
             matvec(w, x, out);
             return;

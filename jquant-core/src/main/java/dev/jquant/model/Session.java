@@ -12,29 +12,18 @@ public final class Session {
     private final Transformer model;
     private final ModelConfig cfg;
     private final int maxContext;
-    private final float[][] keyCache;
-    private final float[][] valueCache;
+    private final KvCache cache;
     private int position;
     private LinearInputObserver observer;
 
-    Session(Transformer model, int maxContext) {
+    Session(Transformer model, int maxContext, KvCacheType cacheType) {
         if (maxContext < 1) {
             throw new JQuantException("context length must be at least 1, got " + maxContext);
         }
         this.model = model;
         this.cfg = model.config();
         this.maxContext = maxContext;
-        long cacheFloats = 2L * cfg.layers() * maxContext * cfg.kvDim();
-        if ((long) maxContext * cfg.kvDim() > Integer.MAX_VALUE - 16) {
-            throw new JQuantException("context " + maxContext + " is too long for one KV cache array");
-        }
-        long free = Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
-        if (cacheFloats * 4 > free) {
-            throw new JQuantException("a KV cache for " + maxContext + " positions needs " + cacheFloats * 4 / (1 << 20)
-                    + " MiB but only " + free / (1 << 20) + " MiB of heap are free; use a shorter context");
-        }
-        this.keyCache = new float[cfg.layers()][maxContext * cfg.kvDim()];
-        this.valueCache = new float[cfg.layers()][maxContext * cfg.kvDim()];
+        this.cache = KvCache.create(cacheType, cfg, maxContext);
     }
 
     public int position() {
@@ -47,6 +36,11 @@ public final class Session {
 
     public ModelConfig config() {
         return cfg;
+    }
+
+    /** Bytes the KV cache occupies (for every position up to {@link #maxContext()}). */
+    public long kvCacheBytes() {
+        return cache.bytes();
     }
 
     /** Reports every linear layer's input to {@code observer} from now on; null stops reporting. */
@@ -163,9 +157,9 @@ public final class Session {
             observer.observe(l, TensorNames.ATTN_K, b.xb, n);
             observer.observe(l, TensorNames.ATTN_V, b.xb, n);
         }
-        MatMul.matmul(w.wq(), b.xb, n, b.q);
-        MatMul.matmul(w.wk(), b.xb, n, b.k);
-        MatMul.matmul(w.wv(), b.xb, n, b.v);
+        linear(w.wq(), b.xb, n, b.q);
+        linear(w.wk(), b.xb, n, b.k);
+        linear(w.wv(), b.xb, n, b.v);
         if (w.bq() != null) {
             Ops.addBias(b.q, w.bq(), n);
             Ops.addBias(b.k, w.bk(), n);
@@ -180,7 +174,7 @@ public final class Session {
         if (observer != null) {
             observer.observe(l, TensorNames.ATTN_OUTPUT, b.att, n);
         }
-        MatMul.matmul(w.wo(), b.att, n, b.proj);
+        linear(w.wo(), b.att, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
 
         Ops.rmsNorm(x, w.ffnNorm(), b.xb, n, dim, cfg.rmsEps());
@@ -188,14 +182,24 @@ public final class Session {
             observer.observe(l, TensorNames.FFN_GATE, b.xb, n);
             observer.observe(l, TensorNames.FFN_UP, b.xb, n);
         }
-        MatMul.matmul(w.gate(), b.xb, n, b.gate);
-        MatMul.matmul(w.up(), b.xb, n, b.up);
+        linear(w.gate(), b.xb, n, b.gate);
+        linear(w.up(), b.xb, n, b.up);
         Ops.swiglu(b.gate, b.up, n * cfg.ffnDim());
         if (observer != null) {
             observer.observe(l, TensorNames.FFN_DOWN, b.gate, n);
         }
-        MatMul.matmul(w.down(), b.gate, n, b.proj);
+        linear(w.down(), b.gate, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
+    }
+
+    /** {@code out = W · x}: as the weight's format says, or with the int8 input plan stored beside it. */
+    private void linear(dev.jquant.tensor.Tensor w, float[] x, int n, float[] out) {
+        LinearInputs inputs = model.linearInputs(w.name());
+        if (inputs == null) {
+            MatMul.matmul(w, x, n, out);
+        } else {
+            inputs.apply(x, n, out);
+        }
     }
 
     /** Rotates q and k by their positions and appends k and v to the cache. */
@@ -209,19 +213,24 @@ public final class Session {
             RoPE.rotate(b.q, t * cfg.qDim(), cfg.heads(), cfg.headDim(), cfg.ropeStyle(), cos, sin);
             RoPE.rotate(b.k, t * kvDim, cfg.kvHeads(), cfg.headDim(), cfg.ropeStyle(), cos, sin);
         }
-        System.arraycopy(b.k, 0, keyCache[l], position * kvDim, n * kvDim);
-        System.arraycopy(b.v, 0, valueCache[l], position * kvDim, n * kvDim);
+        cache.store(l, position, n, b.k, b.v);
     }
 
     /** Causal scaled dot-product attention for every (token, head), in parallel. */
     private void attention(int l, Buffers b, int n) {
+        switch (cache) {
+            case KvCache.Floats f -> attention(f.keys()[l], f.values()[l], b, n);
+            case KvCache.Encoded e when e.aligned(0, cfg.headDim()) -> attention(e, l, b, n);
+            case KvCache.Encoded e -> attention(e.decodeRows(false, l, position + n), e.decodeRows(true, l, position + n), b, n);
+        }
+    }
+
+    private void attention(float[] keys, float[] values, Buffers b, int n) {
         int heads = cfg.heads();
         int hd = cfg.headDim();
         int kvDim = cfg.kvDim();
         int group = heads / cfg.kvHeads();
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] keys = keyCache[l];
-        float[] values = valueCache[l];
         Parallel.get().forRange(n * heads, 1, (start, end) -> {
             float[] scores = new float[position + n];
             for (int item = start; item < end; item++) {
@@ -234,10 +243,37 @@ public final class Session {
                     scores[p] = MatMul.dot(b.q, qOff, keys, p * kvDim + kvOff, hd) * scale;
                 }
                 Ops.softmax(scores, len);
-                int outOff = t * cfg.qDim() + h * hd;
-                java.util.Arrays.fill(b.att, outOff, outOff + hd, 0f);
+                java.util.Arrays.fill(b.att, qOff, qOff + hd, 0f);
                 for (int p = 0; p < len; p++) {
-                    Ops.axpy(scores[p], values, p * kvDim + kvOff, b.att, outOff, hd);
+                    Ops.axpy(scores[p], values, p * kvDim + kvOff, b.att, qOff, hd);
+                }
+            }
+        });
+    }
+
+    /** The same over an encoded cache whose heads are whole blocks: keys multiplied in their format, values decoded per head. */
+    private void attention(KvCache.Encoded cache, int l, Buffers b, int n) {
+        int heads = cfg.heads();
+        int hd = cfg.headDim();
+        int group = heads / cfg.kvHeads();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        Parallel.get().forRange(n * heads, 1, (start, end) -> {
+            float[] scores = new float[position + n];
+            float[] head = new float[hd];
+            for (int item = start; item < end; item++) {
+                int t = item / heads;
+                int h = item % heads;
+                int kvOff = (h / group) * hd;
+                int qOff = t * cfg.qDim() + h * hd;
+                int len = position + t + 1;
+                for (int p = 0; p < len; p++) {
+                    scores[p] = cache.keyDot(l, p, kvOff, b.q, qOff, hd) * scale;
+                }
+                Ops.softmax(scores, len);
+                java.util.Arrays.fill(b.att, qOff, qOff + hd, 0f);
+                for (int p = 0; p < len; p++) {
+                    cache.decodeValue(l, p, kvOff, hd, head);
+                    Ops.axpy(scores[p], head, 0, b.att, qOff, hd);
                 }
             }
         });
