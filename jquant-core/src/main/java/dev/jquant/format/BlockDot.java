@@ -76,6 +76,28 @@ final class BlockDot {
         return acc;
     }
 
+    /** {@code dst[off + k] = q[k] * scale} for every lane of {@code q} (signed bytes): vectorised block decoding. */
+    static void storeBytes(ByteVector q, float scale, float[] dst, int off) {
+        FloatVector s = FloatVector.broadcast(FS, scale);
+        int fl = FS.length();
+        for (int p = 0, parts = q.length() / fl; p < parts; p++) {
+            ((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).mul(s).intoArray(dst, off + p * fl);
+        }
+    }
+
+    /**
+     * {@code dst[off + k] = q[k] * scale + offset} for every lane of {@code q} (signed bytes), rounded
+     * after the multiply and after the add, as the scalar decoders do (no fused multiply-add).
+     */
+    static void storeBytesAffine(ByteVector q, float scale, float offset, float[] dst, int off) {
+        FloatVector s = FloatVector.broadcast(FS, scale);
+        FloatVector o = FloatVector.broadcast(FS, offset);
+        int fl = FS.length();
+        for (int p = 0, parts = q.length() / fl; p < parts; p++) {
+            ((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).mul(s).add(o).intoArray(dst, off + p * fl);
+        }
+    }
+
     /** {@code acc + sum x[xo..xo+len)}, len a multiple of {@link #FS}{@code .length()}. */
     static FloatVector addFloats(float[] x, int xo, int len, FloatVector acc) {
         for (int k = 0; k < len; k += FS.length()) {

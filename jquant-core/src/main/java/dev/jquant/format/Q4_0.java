@@ -37,6 +37,19 @@ public final class Q4_0 implements Format {
             long bo = offset + (long) b * BLOCK_BYTES;
             int yo = dstOff + b * BLOCK;
             float d = GgmlMath.getHalf(src, bo);
+            ByteVector q = ByteVector.fromMemorySegment(B128, src, bo + 2, ByteOrder.LITTLE_ENDIAN);
+            BlockDot.storeBytes(q.and((byte) 0x0F).sub((byte) 8), d, dst, yo);
+            BlockDot.storeBytes(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), d, dst, yo + BLOCK / 2);
+        }
+    }
+
+    @Override
+    public void decodeScalar(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            int yo = dstOff + b * BLOCK;
+            float d = GgmlMath.getHalf(src, bo);
             for (int j = 0; j < BLOCK / 2; j++) {
                 int q = GgmlMath.getByte(src, bo + 2 + j);
                 dst[yo + j] = ((q & 0x0F) - 8) * d;

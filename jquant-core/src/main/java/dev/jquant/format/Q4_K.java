@@ -46,6 +46,30 @@ public final class Q4_K implements Format {
             long mn = KQuants.minsK4(src, bo + 4);
             for (int j = 0; j < QK_K / 64; j++) {
                 float d1 = d * KQuants.lane(sc, 2 * j);
+                float m1 = -(min * KQuants.lane(mn, 2 * j));
+                float d2 = d * KQuants.lane(sc, 2 * j + 1);
+                float m2 = -(min * KQuants.lane(mn, 2 * j + 1));
+                for (int p = 0; p < 32; p += 16) {
+                    ByteVector q = ByteVector.fromMemorySegment(B128, src, bo + QS + 32L * j + p, ByteOrder.LITTLE_ENDIAN);
+                    BlockDot.storeBytesAffine(q.and((byte) 0xF), d1, m1, dst, y + 64 * j + p);
+                    BlockDot.storeBytesAffine(q.lanewise(VectorOperators.LSHR, 4), d2, m2, dst, y + 64 * j + 32 + p);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void decodeScalar(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            int y = dstOff + b * QK_K;
+            float d = GgmlMath.getHalf(src, bo);
+            float min = GgmlMath.getHalf(src, bo + 2);
+            long sc = KQuants.scalesK4(src, bo + 4);
+            long mn = KQuants.minsK4(src, bo + 4);
+            for (int j = 0; j < QK_K / 64; j++) {
+                float d1 = d * KQuants.lane(sc, 2 * j);
                 float m1 = min * KQuants.lane(mn, 2 * j);
                 float d2 = d * KQuants.lane(sc, 2 * j + 1);
                 float m2 = min * KQuants.lane(mn, 2 * j + 1);

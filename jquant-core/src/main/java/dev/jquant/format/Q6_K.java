@@ -43,6 +43,27 @@ public final class Q6_K implements Format {
             long bo = offset + (long) b * BLOCK_BYTES;
             float d = GgmlMath.getHalf(src, bo + D);
             for (int half = 0; half < 2; half++) {
+                for (int p = 0; p < 2; p++) {
+                    ByteVector ql0 = load(src, bo + 64L * half + 16 * p);
+                    ByteVector ql1 = load(src, bo + 64L * half + 32 + 16 * p);
+                    ByteVector qh = load(src, bo + QH + 32L * half + 16 * p);
+                    for (int k = 0; k < 4; k++) {
+                        int sub = 8 * half + 2 * k + p;
+                        BlockDot.storeBytes(quants(ql0, ql1, qh, k), d * src.get(ValueLayout.JAVA_BYTE, bo + SCALES + sub),
+                                dst, dstOff + b * QK_K + 16 * sub);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void decodeScalar(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(src, bo + D);
+            for (int half = 0; half < 2; half++) {
                 long ql = bo + 64L * half;
                 long qh = bo + QH + 32L * half;
                 long sc = bo + SCALES + 8L * half;
