@@ -210,10 +210,10 @@ public final class Q6_K implements Format {
      */
     private static ByteVector quants(ByteVector ql0, ByteVector ql1, ByteVector qh, int k) {
         ByteVector q = switch (k) {
-            case 0 -> ql0.and((byte) 0xF).or(qh.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4));
-            case 1 -> ql1.and((byte) 0xF).or(qh.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2));
-            case 2 -> ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and((byte) 0x30));
-            default -> ql1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30));
+            case 0 -> ql0.and((byte) 0xF).or(BlockDot.shlMasked(qh.and((byte) 0x03), 4));
+            case 1 -> ql1.and((byte) 0xF).or(BlockDot.shlMasked(qh.and((byte) 0x0C), 2));
+            case 2 -> BlockDot.highNibbles(ql0).or(qh.and((byte) 0x30));
+            default -> BlockDot.highNibbles(ql1).or(BlockDot.shr(qh, 2).and((byte) 0x30));
         };
         return q.sub((byte) 32);
     }
