@@ -31,6 +31,10 @@ public final class MatMul {
 
     /** {@code out[r] = W[r] · x} for every row r (decode: one token). */
     public static void matvec(Tensor w, float[] x, float[] out) {
+        if (Int8MatMul.handles(w.format())) {
+            Int8MatMul.matmul(w, x, 1, out, Int8MatMul.DYNAMIC);
+            return;
+        }
         int cols = w.cols();
         if (x.length < cols || out.length < w.rows()) {
             throw new IllegalArgumentException(w + ": activations " + x.length + " / output " + out.length + " too short");
@@ -50,8 +54,13 @@ public final class MatMul {
     /**
      * {@code out[t * rows + r] = W[r] · x[t * cols ..]} for {@code tokens} activation vectors laid out
      * one after another (prefill). Blocked over rows and tokens, see the class comment.
+     * {@link Int8MatMul#WEIGHTS} run as W8A8 with activations quantized per token.
      */
     public static void matmul(Tensor w, float[] x, int tokens, float[] out) {
+        if (Int8MatMul.handles(w.format())) {
+            Int8MatMul.matmul(w, x, tokens, out, Int8MatMul.DYNAMIC);
+            return;
+        }
         if (tokens == 1) {
             matvec(w, x, out);
             return;
