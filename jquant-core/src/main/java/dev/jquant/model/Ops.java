@@ -71,38 +71,9 @@ final class Ops {
         }
     }
 
-    /** In-place softmax over x[0..n), vectorised (max, EXP, sum, scale). */
+    /** In-place softmax over x[0..n) (the vectorised one of {@link dev.jquant.kernel.Attention}). */
     static void softmax(float[] x, int n) {
-        int upper = S.loopBound(n);
-        FloatVector maxV = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i < upper; i += S.length()) {
-            maxV = maxV.max(FloatVector.fromArray(S, x, i));
-        }
-        float max = maxV.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            max = Math.max(max, x[i]);
-        }
-        FloatVector m = FloatVector.broadcast(S, max);
-        FloatVector sumV = FloatVector.zero(S);
-        for (i = 0; i < upper; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, x, i).sub(m).lanewise(VectorOperators.EXP);
-            e.intoArray(x, i);
-            sumV = sumV.add(e);
-        }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            x[i] = (float) Math.exp(x[i] - max);
-            sum += x[i];
-        }
-        float inv = 1f / sum;
-        FloatVector invV = FloatVector.broadcast(S, inv);
-        for (i = 0; i < upper; i += S.length()) {
-            FloatVector.fromArray(S, x, i).mul(invV).intoArray(x, i);
-        }
-        for (; i < n; i++) {
-            x[i] *= inv;
-        }
+        dev.jquant.kernel.Attention.softmax(x, n);
     }
 
     /** y[yOff..] += a * x[xOff..] over n elements. */

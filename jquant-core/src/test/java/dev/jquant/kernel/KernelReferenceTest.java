@@ -137,6 +137,34 @@ class KernelReferenceTest {
     }
 
     @Test
+    void attentionEqualsTheScalarReferenceForPromptsAndSingleTokens() {
+        Random rnd = new Random(14);
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            for (int hd : new int[] {16, 32, 48, 64, 6}) {
+                for (int[] pn : new int[][] {{0, 1}, {0, 9}, {5, 37}, {40, 1}, {3, 70}}) {
+                    int heads = 8;
+                    int kvHeads = 2;
+                    int position = pn[0];
+                    int n = pn[1];
+                    int len = position + n;
+                    float[] q = gaussian(rnd, n * heads * hd);
+                    float[] k = gaussian(rnd, len * kvHeads * hd);
+                    float[] v = gaussian(rnd, len * kvHeads * hd);
+                    float[] expected = new float[q.length];
+                    float[] actual = new float[q.length];
+                    Attention.causalScalar(q, k, v, heads, kvHeads, hd, position, n, expected);
+                    Attention.causal(q, k, v, heads, kvHeads, hd, position, n, actual);
+                    for (int i = 0; i < q.length; i++) {
+                        assertEquals(expected[i], actual[i], 1e-4 * (1 + Math.abs(expected[i])),
+                                "hd=" + hd + " position=" + position + " n=" + n + " element " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void halfConversionIsExactForEveryBitPattern() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(2 * 65536 + 2);
