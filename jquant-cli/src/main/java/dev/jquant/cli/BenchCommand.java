@@ -3,7 +3,6 @@ package dev.jquant.cli;
 import dev.jquant.eval.SpeedBenchmark;
 import dev.jquant.kernel.Parallel;
 import dev.jquant.model.Checkpoint;
-import dev.jquant.model.Transformer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -17,6 +16,9 @@ import java.util.concurrent.Callable;
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
+
+    @Mixin
+    EngineOptions engine;
 
     @Option(names = "--prompt-tokens", defaultValue = "512", description = "prefill batch (default: ${DEFAULT-VALUE})")
     int promptTokens;
@@ -33,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (Checkpoint c = modelOptions.load()) {
-            SpeedBenchmark.Result r = SpeedBenchmark.run(new Transformer(c), promptTokens, genTokens, repetitions,
+            SpeedBenchmark.Result r = SpeedBenchmark.run(engine.transformer(c), promptTokens, genTokens, repetitions,
                     Parallel.get().threads());
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
@@ -48,6 +50,8 @@ final class BenchCommand implements Callable<Integer> {
                 out.put("decode_tps_sd", r.decodeTpsSd());
                 out.put("weight_bytes", r.weightBytes());
                 out.put("decode_weight_gbps", r.decodeWeightGbPerSecond());
+                out.put("kv_cache", engine.kvCache);
+                out.put("kv_cache_bytes", r.kvCacheBytes());
                 out.put("peak_rss_bytes", r.peakRssBytes());
                 System.out.println(Json.write(out));
             } else {
@@ -55,6 +59,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("pp%-5d  %10.2f ± %.2f tokens/s%n", r.promptTokens(), r.prefillTps(), r.prefillTpsSd());
                 System.out.printf("tg%-5d  %10.2f ± %.2f tokens/s   (%.2f GB/s of weights)%n", r.genTokens(), r.decodeTps(),
                         r.decodeTpsSd(), r.decodeWeightGbPerSecond());
+                System.out.printf("KV cache %s, %,d bytes%n", engine.kvCache, r.kvCacheBytes());
                 System.out.printf("peak RSS %,d bytes%n", r.peakRssBytes());
             }
         }

@@ -5,7 +5,6 @@ import dev.jquant.generate.GenerationResult;
 import dev.jquant.generate.Generator;
 import dev.jquant.generate.SamplingParams;
 import dev.jquant.model.Checkpoint;
-import dev.jquant.model.Transformer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,6 +18,9 @@ import java.util.concurrent.Callable;
 final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
+
+    @Mixin
+    EngineOptions engine;
 
     @Mixin
     SamplingOptions sampling;
@@ -45,7 +47,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         SamplingParams params = sampling.params();
         try (Checkpoint checkpoint = modelOptions.load()) {
-            Generator generator = new Generator(new Transformer(checkpoint), checkpoint.tokenizer());
+            Generator generator = new Generator(engine.transformer(checkpoint), checkpoint.tokenizer());
             PrintStream out = System.out;
             if (echo) {
                 out.print(prompt);

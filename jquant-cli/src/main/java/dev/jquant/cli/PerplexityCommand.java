@@ -3,7 +3,6 @@ package dev.jquant.cli;
 import dev.jquant.JQuantException;
 import dev.jquant.eval.Perplexity;
 import dev.jquant.model.Checkpoint;
-import dev.jquant.model.Transformer;
 import dev.jquant.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,6 +18,9 @@ import java.util.concurrent.Callable;
 final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
+
+    @Mixin
+    EngineOptions engine;
 
     @Option(names = {"-f", "--file"}, required = true, description = "UTF-8 text to score")
     Path file;
@@ -43,7 +45,7 @@ final class PerplexityCommand implements Callable<Integer> {
             int[] tokens = tokenizer.encode(text, tokenizer.addBosByDefault(), false);
             Progress progress = new Progress("perplexity", json);
             long t0 = System.nanoTime();
-            Perplexity.Result r = Perplexity.compute(new Transformer(checkpoint), tokens, ctx, chunks, tokenizer.bos(),
+            Perplexity.Result r = Perplexity.compute(engine.transformer(checkpoint), tokens, ctx, chunks, tokenizer.bos(),
                     null, (done, total, running) -> progress.update(done, total, String.format("ppl %.4f", running)));
             double seconds = (System.nanoTime() - t0) / 1e9;
             progress.done();

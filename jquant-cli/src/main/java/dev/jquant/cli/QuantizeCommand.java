@@ -13,13 +13,19 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = "Convert every matrix to one format with round-to-nearest (like llama-quantize --pure); norms stay F32.")
+        description = {"Quantize a model. Without --method: every matrix to --format with round-to-nearest, like llama-quantize --pure.",
+                "With --method rtn|gptq|awq|...: block by block, each block calibrated on the outputs of the already quantized ones,",
+                "onto --format (a GGUF type, GPTQ/AWQ-corrected values in its own blocks) or onto --bits/--group/--sym|--asym integer grids.",
+                "--method w8a8|smoothquant|int8-outlier write int8 models the runtime executes with int8 activations;",
+                "hqq|feedback refine asymmetric integer formats; --recipe/--preset and --target-bpw/--target-size choose per tensor."})
 final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -27,8 +33,56 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "OUT.gguf", description = "output file")
     Path out;
 
-    @Option(names = "--format", required = true, paramLabel = "TYPE", description = "target format, e.g. Q4_K, Q8_0, IQ4_NL, F16")
+    @Option(names = "--format", paramLabel = "TYPE", description = "target format, e.g. Q4_K, Q8_0, IQ4_NL, F16, INT4_G32_ASYM_F16")
     String format;
+
+    @Option(names = "--method", paramLabel = "NAME",
+            description = "rtn, gptq, awq (layer-wise pipeline); w8a8, smoothquant, int8-outlier, hqq, feedback")
+    String method;
+
+    @Mixin
+    PtqOptions ptq;
+
+    @Option(names = "--bits", paramLabel = "B", description = "integer grid of B bits (2..8) for the block linears, instead of --format")
+    Integer bits;
+
+    @Option(names = "--group", paramLabel = "G", defaultValue = "128",
+            description = "columns per scale with --bits; 0 = per channel, -1 = per tensor (default: ${DEFAULT-VALUE})")
+    int group;
+
+    @Option(names = "--sym", description = "symmetric (absmax) grid with --bits; default: asymmetric (min-max with zero point)")
+    boolean symmetric;
+
+    @Option(names = "--asym", description = "asymmetric grid (the default)")
+    boolean asymmetric;
+
+    @Option(names = "--observer", paramLabel = "KIND", defaultValue = "minmax",
+            description = "range of each weight group with --bits: minmax, mse, percentile[:P], entropy (default: ${DEFAULT-VALUE})")
+    String observer;
+
+    @Option(names = "--calib", paramLabel = "FILE", description = "calibration text (needed by gptq and awq)")
+    Path calib;
+
+    @Option(names = "--calib-samples", paramLabel = "N", defaultValue = "32", description = "calibration sequences (default: ${DEFAULT-VALUE})")
+    int calibSamples;
+
+    @Option(names = "--calib-seqlen", paramLabel = "L", defaultValue = "512", description = "tokens per calibration sequence (default: ${DEFAULT-VALUE}, capped at the model's context)")
+    int calibSeqlen;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1234", description = "seed for sampling calibration sequences (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--act-order", description = "gptq: columns by decreasing Hessian diagonal (implies static groups)")
+    boolean actOrder;
+
+    @Option(names = "--static-groups", description = "gptq: fix every group's scales before any update")
+    boolean staticGroups;
+
+    @Option(names = "--damp", paramLabel = "F", description = "gptq: dampening, fraction of the mean Hessian diagonal (default 0.01)")
+    Double damp;
+
+    @Option(names = "--param", paramLabel = "KEY=VALUE", description = "a method parameter, e.g. grid=20 for awq (repeatable)")
+    Map<String, String> params = new LinkedHashMap<>();
 
     @Option(names = "--output-format", paramLabel = "TYPE", description = "format of output.weight (default: --format)")
     String outputFormat;
@@ -44,6 +98,18 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (ptq.active(method)) {
+            try (Checkpoint c = modelOptions.load()) {
+                ptq.run(c, method, format, out, new PtqOptions.CalibrationSpec(calib, calibSamples, calibSeqlen, seed));
+            }
+            return 0;
+        }
+        if (method != null) {
+            return new LayerwiseRun(this).call();
+        }
+        if (format == null) {
+            throw new JQuantException("give --format TYPE, or --method with --format or --bits");
+        }
         RtnPlanner planner = new RtnPlanner(parse(format, "--format"), parseOrNull(embeddingFormat, "--embedding-format"),
                 parseOrNull(outputFormat, "--output-format"), keep.stream().map(QuantizeCommand::pattern).toList());
         try (Checkpoint c = modelOptions.load()) {
@@ -84,7 +150,7 @@ final class QuantizeCommand implements Callable<Integer> {
         return name == null ? null : parse(name, flag);
     }
 
-    private static Pattern pattern(String p) {
+    static Pattern pattern(String p) {
         try {
             return Pattern.compile(p);
         } catch (PatternSyntaxException e) {

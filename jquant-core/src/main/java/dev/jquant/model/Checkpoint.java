@@ -46,6 +46,16 @@ public record Checkpoint(Path source, String sourceFormat, ModelConfig config, M
         return new Checkpoint(source, sourceFormat, config, tensors, replacement, chatTemplate, metadata, resources);
     }
 
+    /**
+     * The same checkpoint with some tensors replaced (or added) by name, e.g. one block's quantized
+     * weights; the others stay where they are. Resources stay with this checkpoint: close it, not the view.
+     */
+    public Checkpoint withTensors(Map<String, Tensor> replacements) {
+        Map<String, Tensor> merged = new java.util.LinkedHashMap<>(tensors);
+        merged.putAll(replacements);
+        return new Checkpoint(source, sourceFormat, config, merged, tokenizer, chatTemplate, metadata, List.of());
+    }
+
     public long tensorBytes() {
         return tensors.values().stream().mapToLong(Tensor::byteSize).sum();
     }

@@ -1,6 +1,7 @@
 package dev.jquant.model;
 
 import dev.jquant.JQuantException;
+import dev.jquant.kernel.Attention;
 import dev.jquant.kernel.MatMul;
 import dev.jquant.kernel.Parallel;
 
@@ -12,28 +13,18 @@ public final class Session {
     private final Transformer model;
     private final ModelConfig cfg;
     private final int maxContext;
-    private final float[][] keyCache;
-    private final float[][] valueCache;
+    private final KvCache cache;
     private int position;
+    private LinearInputObserver observer;
 
-    Session(Transformer model, int maxContext) {
+    Session(Transformer model, int maxContext, KvCacheType cacheType) {
         if (maxContext < 1) {
             throw new JQuantException("context length must be at least 1, got " + maxContext);
         }
         this.model = model;
         this.cfg = model.config();
         this.maxContext = maxContext;
-        long cacheFloats = 2L * cfg.layers() * maxContext * cfg.kvDim();
-        if ((long) maxContext * cfg.kvDim() > Integer.MAX_VALUE - 16) {
-            throw new JQuantException("context " + maxContext + " is too long for one KV cache array");
-        }
-        long free = Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
-        if (cacheFloats * 4 > free) {
-            throw new JQuantException("a KV cache for " + maxContext + " positions needs " + cacheFloats * 4 / (1 << 20)
-                    + " MiB but only " + free / (1 << 20) + " MiB of heap are free; use a shorter context");
-        }
-        this.keyCache = new float[cfg.layers()][maxContext * cfg.kvDim()];
-        this.valueCache = new float[cfg.layers()][maxContext * cfg.kvDim()];
+        this.cache = KvCache.create(cacheType, cfg, maxContext);
     }
 
     public int position() {
@@ -46,6 +37,16 @@ public final class Session {
 
     public ModelConfig config() {
         return cfg;
+    }
+
+    /** Bytes the KV cache occupies (for every position up to {@link #maxContext()}). */
+    public long kvCacheBytes() {
+        return cache.bytes();
+    }
+
+    /** Reports every linear layer's input to {@code observer} from now on; null stops reporting. */
+    public void observeLinearInputs(LinearInputObserver observer) {
+        this.observer = observer;
     }
 
     /** Forgets everything from {@code newPosition} on (to reuse a shared prompt prefix, or start over with 0). */
@@ -77,28 +78,53 @@ public final class Session {
      */
     public float[][] forward(int[] tokens, int firstLogit) {
         int n = tokens.length;
-        if (n == 0) {
-            throw new IllegalArgumentException("no tokens to feed");
-        }
-        if (position + n > maxContext) {
-            throw new JQuantException("context is full: " + position + " + " + n + " tokens exceed " + maxContext);
-        }
-        for (int t : tokens) {
-            if (t < 0 || t >= cfg.vocabSize()) {
-                throw new JQuantException("token id " + t + " is outside the vocabulary (0.." + (cfg.vocabSize() - 1) + ")");
-            }
-        }
-        int dim = cfg.dim();
-        float[] x = new float[n * dim];
-        for (int t = 0; t < n; t++) {
-            model.tokenEmbedding().decodeRow(tokens[t], x, t * dim);
-        }
+        checkRoom(n);
+        float[] x = embed(tokens);
         Buffers buf = new Buffers(cfg, n);
         for (int l = 0; l < cfg.layers(); l++) {
             layer(l, model.layers()[l], x, n, buf);
         }
         position += n;
         return logits(x, n, firstLogit);
+    }
+
+    /** The hidden states block 0 takes for {@code tokens}: their embeddings, one row of {@code dim} per token. */
+    public float[] embed(int[] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("no tokens to feed");
+        }
+        int dim = cfg.dim();
+        float[] x = new float[tokens.length * dim];
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= cfg.vocabSize()) {
+                throw new JQuantException("token id " + tokens[t] + " is outside the vocabulary (0.." + (cfg.vocabSize() - 1) + ")");
+            }
+            model.tokenEmbedding().decodeRow(tokens[t], x, t * dim);
+        }
+        return x;
+    }
+
+    /**
+     * Runs decoder block {@code layer} alone, in place, on the hidden states of {@code tokens}
+     * positions starting at {@link #position()}: what layer-wise quantization needs to feed block i
+     * the outputs of blocks 0..i-1. Writes only that block's KV cache and leaves the position
+     * alone; {@link #rewind} (or a new session) starts the next sequence.
+     */
+    public void forwardBlock(int layer, float[] hidden, int tokens) {
+        if (layer < 0 || layer >= cfg.layers()) {
+            throw new IllegalArgumentException("no block " + layer + " in a model of " + cfg.layers());
+        }
+        if (hidden.length < tokens * cfg.dim()) {
+            throw new IllegalArgumentException(tokens + " tokens need " + tokens * cfg.dim() + " hidden values, got " + hidden.length);
+        }
+        checkRoom(tokens);
+        layer(layer, model.layers()[layer], hidden, tokens, new Buffers(cfg, tokens));
+    }
+
+    private void checkRoom(int n) {
+        if (position + n > maxContext) {
+            throw new JQuantException("context is full: " + position + " + " + n + " tokens exceed " + maxContext);
+        }
     }
 
     /** Scratch activations for one batch. */
@@ -127,9 +153,14 @@ public final class Session {
     private void layer(int l, Transformer.Layer w, float[] x, int n, Buffers b) {
         int dim = cfg.dim();
         Ops.rmsNorm(x, w.attnNorm(), b.xb, n, dim, cfg.rmsEps());
-        MatMul.matmul(w.wq(), b.xb, n, b.q);
-        MatMul.matmul(w.wk(), b.xb, n, b.k);
-        MatMul.matmul(w.wv(), b.xb, n, b.v);
+        if (observer != null) {
+            observer.observe(l, TensorNames.ATTN_Q, b.xb, n);
+            observer.observe(l, TensorNames.ATTN_K, b.xb, n);
+            observer.observe(l, TensorNames.ATTN_V, b.xb, n);
+        }
+        linear(w.wq(), b.xb, n, b.q);
+        linear(w.wk(), b.xb, n, b.k);
+        linear(w.wv(), b.xb, n, b.v);
         if (w.bq() != null) {
             Ops.addBias(b.q, w.bq(), n);
             Ops.addBias(b.k, w.bk(), n);
@@ -141,15 +172,35 @@ public final class Session {
         }
         positionAndCache(l, b, n);
         attention(l, b, n);
-        MatMul.matmul(w.wo(), b.att, n, b.proj);
+        if (observer != null) {
+            observer.observe(l, TensorNames.ATTN_OUTPUT, b.att, n);
+        }
+        linear(w.wo(), b.att, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
 
         Ops.rmsNorm(x, w.ffnNorm(), b.xb, n, dim, cfg.rmsEps());
-        MatMul.matmul(w.gate(), b.xb, n, b.gate);
-        MatMul.matmul(w.up(), b.xb, n, b.up);
+        if (observer != null) {
+            observer.observe(l, TensorNames.FFN_GATE, b.xb, n);
+            observer.observe(l, TensorNames.FFN_UP, b.xb, n);
+        }
+        linear(w.gate(), b.xb, n, b.gate);
+        linear(w.up(), b.xb, n, b.up);
         Ops.swiglu(b.gate, b.up, n * cfg.ffnDim());
-        MatMul.matmul(w.down(), b.gate, n, b.proj);
+        if (observer != null) {
+            observer.observe(l, TensorNames.FFN_DOWN, b.gate, n);
+        }
+        linear(w.down(), b.gate, n, b.proj);
         Ops.addInPlace(x, b.proj, n * dim);
+    }
+
+    /** {@code out = W · x}: as the weight's format says, or with the int8 input plan stored beside it. */
+    private void linear(dev.jquant.tensor.Tensor w, float[] x, int n, float[] out) {
+        LinearInputs inputs = model.linearInputs(w.name());
+        if (inputs == null) {
+            MatMul.matmul(w, x, n, out);
+        } else {
+            inputs.apply(x, n, out);
+        }
     }
 
     /** Rotates q and k by their positions and appends k and v to the cache. */
@@ -163,21 +214,31 @@ public final class Session {
             RoPE.rotate(b.q, t * cfg.qDim(), cfg.heads(), cfg.headDim(), cfg.ropeStyle(), cos, sin);
             RoPE.rotate(b.k, t * kvDim, cfg.kvHeads(), cfg.headDim(), cfg.ropeStyle(), cos, sin);
         }
-        System.arraycopy(b.k, 0, keyCache[l], position * kvDim, n * kvDim);
-        System.arraycopy(b.v, 0, valueCache[l], position * kvDim, n * kvDim);
+        cache.store(l, position, n, b.k, b.v);
     }
 
     /** Causal scaled dot-product attention for every (token, head), in parallel. */
     private void attention(int l, Buffers b, int n) {
+        switch (cache) {
+            case KvCache.Floats f -> attention(f.keys()[l], f.values()[l], b, n);
+            case KvCache.Encoded e when e.aligned(0, cfg.headDim()) -> attention(e, l, b, n);
+            case KvCache.Encoded e -> attention(e.decodeRows(false, l, position + n), e.decodeRows(true, l, position + n), b, n);
+        }
+    }
+
+    private void attention(float[] keys, float[] values, Buffers b, int n) {
+        Attention.causal(b.q, keys, values, cfg.heads(), cfg.kvHeads(), cfg.headDim(), position, n, b.att);
+    }
+
+    /** The same over an encoded cache whose heads are whole blocks: keys multiplied in their format, values decoded per head. */
+    private void attention(KvCache.Encoded cache, int l, Buffers b, int n) {
         int heads = cfg.heads();
         int hd = cfg.headDim();
-        int kvDim = cfg.kvDim();
         int group = heads / cfg.kvHeads();
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] keys = keyCache[l];
-        float[] values = valueCache[l];
         Parallel.get().forRange(n * heads, 1, (start, end) -> {
             float[] scores = new float[position + n];
+            float[] head = new float[hd];
             for (int item = start; item < end; item++) {
                 int t = item / heads;
                 int h = item % heads;
@@ -185,19 +246,20 @@ public final class Session {
                 int qOff = t * cfg.qDim() + h * hd;
                 int len = position + t + 1;
                 for (int p = 0; p < len; p++) {
-                    scores[p] = MatMul.dot(b.q, qOff, keys, p * kvDim + kvOff, hd) * scale;
+                    scores[p] = cache.keyDot(l, p, kvOff, b.q, qOff, hd) * scale;
                 }
                 Ops.softmax(scores, len);
-                int outOff = t * cfg.qDim() + h * hd;
-                java.util.Arrays.fill(b.att, outOff, outOff + hd, 0f);
+                java.util.Arrays.fill(b.att, qOff, qOff + hd, 0f);
                 for (int p = 0; p < len; p++) {
-                    Ops.axpy(scores[p], values, p * kvDim + kvOff, b.att, outOff, hd);
+                    cache.decodeValue(l, p, kvOff, hd, head);
+                    Ops.axpy(scores[p], head, 0, b.att, qOff, hd);
                 }
             }
         });
     }
 
-    private float[][] logits(float[] x, int n, int firstLogit) {
+    /** Logits of positions {@code firstLogit..n-1} from the last block's hidden states (final norm, output). */
+    public float[][] logits(float[] x, int n, int firstLogit) {
         int dim = cfg.dim();
         int count = n - firstLogit;
         float[] normed = new float[count * dim];

@@ -28,4 +28,19 @@ public final class TensorNames {
     public static final String FFN_GATE = "ffn_gate.weight";
     public static final String FFN_UP = "ffn_up.weight";
     public static final String FFN_DOWN = "ffn_down.weight";
+
+    /** Companion of a linear weight: its static int8 input scale (F32, one element), as W8A8 runtimes store it. */
+    public static final String INPUT_SCALE = "input_scale";
+    /** Companion of a linear weight: indices of input columns kept in 16 bits (F32 values, ascending). */
+    public static final String OUTLIER_COLUMNS = "outlier_columns";
+    /** Companion of a linear weight: those columns' weights, F16 {@code [rows, outliers]}. */
+    public static final String OUTLIER_WEIGHT = "outlier_weight";
+
+    /** The name of a companion tensor of a weight: {@code blk.0.attn_q.weight} → {@code blk.0.attn_q.<kind>}. */
+    public static String companion(String weightName, String kind) {
+        if (!weightName.endsWith(".weight")) {
+            throw new IllegalArgumentException(weightName + " is not a weight name");
+        }
+        return weightName.substring(0, weightName.length() - "weight".length()) + kind;
+    }
 }

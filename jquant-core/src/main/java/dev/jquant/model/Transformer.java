@@ -3,6 +3,7 @@ package dev.jquant.model;
 import dev.jquant.JQuantException;
 import dev.jquant.tensor.Tensor;
 
+import java.util.List;
 import java.util.Optional;
 
 import static dev.jquant.model.TensorNames.*;
@@ -27,9 +28,18 @@ public final class Transformer {
     private final Tensor output;
     private final Layer[] layers;
     private final float[] invFreq;
+    private final KvCacheType kvCacheType;
+    /** Int8 input plans of the linear weights that have companions, by weight name (usually none). */
+    private final java.util.Map<String, LinearInputs> linearInputs = new java.util.HashMap<>();
 
     public Transformer(Checkpoint checkpoint) {
+        this(checkpoint, KvCacheType.F32);
+    }
+
+    /** The model whose sessions keep their KV cache as {@code kvCacheType} says. */
+    public Transformer(Checkpoint checkpoint, KvCacheType kvCacheType) {
         this.checkpoint = checkpoint;
+        this.kvCacheType = java.util.Objects.requireNonNull(kvCacheType);
         this.config = checkpoint.config();
         this.tokenEmbedding = expect(checkpoint.tensor(TOKEN_EMBEDDING), config.vocabSize(), config.dim());
         this.outputNorm = vector(checkpoint.tensor(OUTPUT_NORM), config.dim());
@@ -37,6 +47,10 @@ public final class Transformer {
         this.layers = new Layer[config.layers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = layer(i);
+            for (Tensor w : List.of(layers[i].wq(), layers[i].wk(), layers[i].wv(), layers[i].wo(), layers[i].gate(),
+                    layers[i].up(), layers[i].down())) {
+                LinearInputs.find(checkpoint, w).ifPresent(p -> linearInputs.put(w.name(), p));
+            }
         }
         this.invFreq = RoPE.inverseFrequencies(config, checkpoint.optionalTensor("rope_freqs.weight")
                 .map(t -> vector(t, config.headDim() / 2)).orElse(null));
@@ -117,12 +131,22 @@ public final class Transformer {
         return output;
     }
 
+    /** The int8 input plan of a linear weight, or null when it runs as its format says. */
+    LinearInputs linearInputs(String weightName) {
+        return linearInputs.isEmpty() ? null : linearInputs.get(weightName);
+    }
+
     float[] inverseFrequencies() {
         return invFreq;
     }
 
-    /** A fresh inference state (KV cache) for up to {@code maxContext} positions. */
+    /** A fresh inference state (KV cache of this model's {@link #kvCacheType()}) for up to {@code maxContext} positions. */
     public Session newSession(int maxContext) {
-        return new Session(this, maxContext);
+        return new Session(this, maxContext, kvCacheType);
+    }
+
+    /** How sessions of this model store keys and values. */
+    public KvCacheType kvCacheType() {
+        return kvCacheType;
     }
 }

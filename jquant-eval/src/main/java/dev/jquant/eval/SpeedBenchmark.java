@@ -18,10 +18,12 @@ public final class SpeedBenchmark {
      * @param prefillTps         prompt tokens per second, mean over repetitions
      * @param decodeTps          generated tokens per second, mean over repetitions
      * @param weightBytes        bytes of the weights a decode step reads (all tensors)
+     * @param kvCacheBytes       bytes of the KV cache of one session (prompt or generated tokens, whichever is longer)
      * @param peakRssBytes       the process's peak resident memory (Linux VmHWM), or -1 when unknown
      */
     public record Result(int promptTokens, int genTokens, int repetitions, double prefillTps, double prefillTpsSd,
-                         double decodeTps, double decodeTpsSd, long weightBytes, long peakRssBytes, int threads) {
+                         double decodeTps, double decodeTpsSd, long weightBytes, long kvCacheBytes, long peakRssBytes,
+                         int threads) {
 
         /** Weight bytes streamed per second while decoding: how close decode is to memory bandwidth. */
         public double decodeWeightGbPerSecond() {
@@ -48,8 +50,10 @@ public final class SpeedBenchmark {
         }
         double[] pp = new double[repetitions];
         double[] tg = new double[repetitions];
+        long kvCacheBytes = 0;
         for (int rep = -1; rep < repetitions; rep++) {
             Session s = model.newSession(Math.max(promptTokens, genTokens + 1));
+            kvCacheBytes = s.kvCacheBytes();
             long t0 = System.nanoTime();
             s.prefillLast(prompt);
             long t1 = System.nanoTime();
@@ -68,7 +72,7 @@ public final class SpeedBenchmark {
             }
         }
         long weights = model.checkpoint().tensorBytes();
-        return new Result(promptTokens, genTokens, repetitions, mean(pp), sd(pp), mean(tg), sd(tg), weights,
+        return new Result(promptTokens, genTokens, repetitions, mean(pp), sd(pp), mean(tg), sd(tg), weights, kvCacheBytes,
                 MemoryStats.peakRssBytes(), threads);
     }
 
