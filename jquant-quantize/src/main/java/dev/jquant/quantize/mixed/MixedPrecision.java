@@ -73,6 +73,13 @@ public final class MixedPrecision {
     public static Result search(Checkpoint model, List<String> tensors, List<Setting> candidates,
                                 OutputDivergence.Reference reference, long budgetBytes, Sensitivity.Listener listener,
                                 Arena arena) {
+        long smallest = tensors.stream().mapToLong(n -> candidates.stream()
+                .mapToLong(c -> c.bytes(model.tensor(n))).min().orElseThrow()).sum();
+        if (smallest > budgetBytes) {
+            // refuse before the (long) sensitivity measurement
+            throw new JQuantException("the budget of " + budgetBytes + " bytes is below the smallest candidate mix ("
+                    + smallest + " bytes)");
+        }
         Sensitivity table = Sensitivity.measure(model, tensors, candidates, reference, listener);
         int[] choice = BudgetAllocator.allocate(table, budgetBytes);
         Map<String, Tensor> quantized = new LinkedHashMap<>();
