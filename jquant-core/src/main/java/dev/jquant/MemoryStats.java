@@ -19,6 +19,14 @@ public final class MemoryStats {
         return statusKb("VmRSS:");
     }
 
+    /**
+     * Private resident memory (RssAnon: heap, off-heap arenas, stacks) in bytes, or -1: what a
+     * process holds beyond the pages of mapped files, which the kernel can drop and re-read.
+     */
+    public static long privateRssBytes() {
+        return statusKb("RssAnon:");
+    }
+
     private static long statusKb(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

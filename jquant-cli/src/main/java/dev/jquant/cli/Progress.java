@@ -1,11 +1,21 @@
 package dev.jquant.cli;
 
-/** Progress on stderr: a redrawn line on a terminal, occasional plain lines otherwise, nothing when quiet. */
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Progress on stderr: a progress bar (me.tongfei:progressbar) on a terminal, a plain line every few
+ * seconds otherwise (logs and CI), nothing when quiet.
+ */
 final class Progress {
+    private static final long PLAIN_INTERVAL_NANOS = 5_000_000_000L;
     private final String label;
     private final boolean quiet;
-    private final boolean terminal = System.console() != null;
+    private final boolean terminal = System.console() != null && System.console().isTerminal();
     private final long start = System.nanoTime();
+    private ProgressBar bar;
     private long lastPrint;
 
     Progress(String label, boolean quiet) {
@@ -17,26 +27,31 @@ final class Progress {
         if (quiet) {
             return;
         }
+        if (terminal) {
+            if (bar == null) {
+                bar = new ProgressBarBuilder().setTaskName(label).setInitialMax(total).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+                        .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(100)
+                        .showSpeed().build();
+            }
+            bar.maxHint(total);
+            bar.stepTo(done);
+            bar.setExtraMessage(detail);
+            return;
+        }
         long now = System.nanoTime();
-        boolean last = done == total;
-        if (!last && now - lastPrint < (terminal ? 100_000_000L : 5_000_000_000L)) {
+        if (done != total && now - lastPrint < PLAIN_INTERVAL_NANOS) {
             return;
         }
         lastPrint = now;
         double elapsed = (now - start) / 1e9;
         double eta = done == 0 ? 0 : elapsed / done * (total - done);
-        String line = String.format("%s %d/%d  %s  elapsed %s  eta %s", label, done, total, detail,
-                duration(elapsed), duration(eta));
-        if (terminal) {
-            System.err.print("\r" + line + "   ");
-        } else {
-            System.err.println(line);
-        }
+        System.err.printf("%s %d/%d  %s  elapsed %s  eta %s%n", label, done, total, detail, duration(elapsed), duration(eta));
     }
 
     void done() {
-        if (!quiet && terminal) {
-            System.err.println();
+        if (bar != null) {
+            bar.close();
+            bar = null;
         }
     }
 

@@ -64,17 +64,11 @@ final class PtqOptions {
     @Option(names = "--target-size", paramLabel = "BYTES", description = "mixed precision: total tensor bytes of the output")
     Long targetSize;
 
-    @Option(names = "--calib", paramLabel = "FILE", description = "calibration text")
-    Path calib;
+    /** The calibration flags quantize shares with the layer-wise methods. */
+    record CalibrationSpec(Path calib, int samples, int seqLen, long seed) {
+    }
 
-    @Option(names = "--calib-samples", defaultValue = "64", description = "calibration sequences (default: ${DEFAULT-VALUE})")
-    int samples;
-
-    @Option(names = "--calib-seqlen", defaultValue = "256", description = "tokens per calibration sequence (default: ${DEFAULT-VALUE})")
-    int seqLen;
-
-    @Option(names = "--seed", defaultValue = "1", description = "seed for drawing calibration sequences (default: ${DEFAULT-VALUE})")
-    long seed;
+    private CalibrationSpec calibration;
 
     /** Methods these options run besides the int8 ones: per-tensor integer formats. */
     static final List<String> INT_METHODS = List.of("hqq", "feedback");
@@ -83,10 +77,12 @@ final class PtqOptions {
 
     /** Whether these options, not plain RTN, decide what happens. */
     boolean active(String method) {
-        return Int8Methods.NAMES.contains(method) || INT_METHODS.contains(method) || recipe != null || preset != null || targetBpw != null || targetSize != null;
+        boolean namedHere = method != null && (Int8Methods.NAMES.contains(method) || INT_METHODS.contains(method));
+        return namedHere || recipe != null || preset != null || targetBpw != null || targetSize != null;
     }
 
-    void run(Checkpoint c, String method, String format, Path out) {
+    void run(Checkpoint c, String method, String format, Path out, CalibrationSpec calibration) {
+        this.calibration = calibration;
         long t0 = System.nanoTime();
         String what;
         long bytes;
@@ -117,7 +113,8 @@ final class PtqOptions {
     }
 
     private Int8Methods.Options int8(String method) {
-        return new Int8Methods.Options(method, ActivationMode.parse(act), alpha, outlierThreshold, calib, samples, seqLen, seed);
+        return new Int8Methods.Options(method, ActivationMode.parse(act), alpha, outlierThreshold, calibration.calib(),
+                calibration.samples(), calibration.seqLen(), calibration.seed());
     }
 
     private static IntFormat intFormat(String name) {
@@ -134,7 +131,8 @@ final class PtqOptions {
             if (method.equals("hqq")) {
                 q = Hqq.DEFAULT.quantize(c, f, arena);
             } else {
-                List<int[]> windows = CalibrationText.windows(calib, c.tokenizer(), samples, seqLen, seed);
+                List<int[]> windows = CalibrationText.windows(calibration.calib(), c.tokenizer(), calibration.samples(),
+                calibration.seqLen(), calibration.seed());
                 q = new Feedback(f, !noRounding, maxPasses).quantize(c, windows, arena, (layer, passes, before, after) ->
                         System.out.printf("block %d: %d passes, output error %.3e -> %.3e%n", layer, passes, before, after));
             }
@@ -158,8 +156,9 @@ final class PtqOptions {
         }
         long budget = targetBpw != null ? MixedPrecision.budgetForBitsPerWeight(c, linears, targetBpw)
                 : MixedPrecision.budgetForTotalSize(c, linears, targetSize);
-        List<int[]> windows = CalibrationText.windows(calib, c.tokenizer(), samples, seqLen, seed);
-        OutputDivergence.Reference reference = OutputDivergence.Reference.of(new Transformer(c), windows, seqLen / 2);
+        List<int[]> windows = CalibrationText.windows(calibration.calib(), c.tokenizer(), calibration.samples(),
+                calibration.seqLen(), calibration.seed());
+        OutputDivergence.Reference reference = OutputDivergence.Reference.of(new Transformer(c), windows, calibration.seqLen() / 2);
         Progress progress = new Progress("sensitivity", false);
         try (Arena arena = Arena.ofShared()) {
             MixedPrecision.Result r = MixedPrecision.search(c, linears, MixedPrecision.defaultCandidates(), reference, budget,

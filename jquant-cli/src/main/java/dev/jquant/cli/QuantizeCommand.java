@@ -8,21 +8,24 @@ import dev.jquant.quantize.GgufQuantizer;
 import dev.jquant.quantize.QuantizationSummary;
 import dev.jquant.quantize.RtnPlanner;
 import dev.jquant.quantize.TensorPlan;
-import dev.jquant.quantize.w8a8.Int8Methods;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = "Convert every matrix to one format with round-to-nearest (like llama-quantize --pure), or run a "
-                + "calibrated int8 method (--method w8a8|smoothquant|int8-outlier), a recipe or preset, or a mixed-precision "
-                + "search (--target-bpw/--target-size); norms stay F32.")
+        description = {"Quantize a model. Without --method: every matrix to --format with round-to-nearest, like llama-quantize --pure.",
+                "With --method rtn|gptq|awq|...: block by block, each block calibrated on the outputs of the already quantized ones,",
+                "onto --format (a GGUF type, GPTQ/AWQ-corrected values in its own blocks) or onto --bits/--group/--sym|--asym integer grids.",
+                "--method w8a8|smoothquant|int8-outlier write int8 models the runtime executes with int8 activations;",
+                "hqq|feedback refine asymmetric integer formats; --recipe/--preset and --target-bpw/--target-size choose per tensor."})
 final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -30,15 +33,56 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "OUT.gguf", description = "output file")
     Path out;
 
-    @Option(names = "--method", defaultValue = "rtn",
-            description = "rtn (default), w8a8, smoothquant, int8-outlier, hqq or feedback")
+    @Option(names = "--format", paramLabel = "TYPE", description = "target format, e.g. Q4_K, Q8_0, IQ4_NL, F16, INT4_G32_ASYM_F16")
+    String format;
+
+    @Option(names = "--method", paramLabel = "NAME",
+            description = "rtn, gptq, awq (layer-wise pipeline); w8a8, smoothquant, int8-outlier, hqq, feedback")
     String method;
 
     @Mixin
     PtqOptions ptq;
 
-    @Option(names = "--format", paramLabel = "TYPE", description = "target format, e.g. Q4_K, Q8_0, IQ4_NL, F16")
-    String format;
+    @Option(names = "--bits", paramLabel = "B", description = "integer grid of B bits (2..8) for the block linears, instead of --format")
+    Integer bits;
+
+    @Option(names = "--group", paramLabel = "G", defaultValue = "128",
+            description = "columns per scale with --bits; 0 = per channel, -1 = per tensor (default: ${DEFAULT-VALUE})")
+    int group;
+
+    @Option(names = "--sym", description = "symmetric (absmax) grid with --bits; default: asymmetric (min-max with zero point)")
+    boolean symmetric;
+
+    @Option(names = "--asym", description = "asymmetric grid (the default)")
+    boolean asymmetric;
+
+    @Option(names = "--observer", paramLabel = "KIND", defaultValue = "minmax",
+            description = "range of each weight group with --bits: minmax, mse, percentile[:P], entropy (default: ${DEFAULT-VALUE})")
+    String observer;
+
+    @Option(names = "--calib", paramLabel = "FILE", description = "calibration text (needed by gptq and awq)")
+    Path calib;
+
+    @Option(names = "--calib-samples", paramLabel = "N", defaultValue = "32", description = "calibration sequences (default: ${DEFAULT-VALUE})")
+    int calibSamples;
+
+    @Option(names = "--calib-seqlen", paramLabel = "L", defaultValue = "512", description = "tokens per calibration sequence (default: ${DEFAULT-VALUE}, capped at the model's context)")
+    int calibSeqlen;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1234", description = "seed for sampling calibration sequences (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--act-order", description = "gptq: columns by decreasing Hessian diagonal (implies static groups)")
+    boolean actOrder;
+
+    @Option(names = "--static-groups", description = "gptq: fix every group's scales before any update")
+    boolean staticGroups;
+
+    @Option(names = "--damp", paramLabel = "F", description = "gptq: dampening, fraction of the mean Hessian diagonal (default 0.01)")
+    Double damp;
+
+    @Option(names = "--param", paramLabel = "KEY=VALUE", description = "a method parameter, e.g. grid=20 for awq (repeatable)")
+    Map<String, String> params = new LinkedHashMap<>();
 
     @Option(names = "--output-format", paramLabel = "TYPE", description = "format of output.weight (default: --format)")
     String outputFormat;
@@ -56,16 +100,15 @@ final class QuantizeCommand implements Callable<Integer> {
     public Integer call() {
         if (ptq.active(method)) {
             try (Checkpoint c = modelOptions.load()) {
-                ptq.run(c, method, format, out);
+                ptq.run(c, method, format, out, new PtqOptions.CalibrationSpec(calib, calibSamples, calibSeqlen, seed));
             }
             return 0;
         }
-        if (!method.equals("rtn")) {
-            throw new JQuantException("--method: unknown method '" + method + "'; known: rtn, " + String.join(", ", Int8Methods.NAMES)
-                    + ", " + String.join(", ", PtqOptions.INT_METHODS));
+        if (method != null) {
+            return new LayerwiseRun(this).call();
         }
         if (format == null) {
-            throw new JQuantException("--format is required with --method rtn");
+            throw new JQuantException("give --format TYPE, or --method with --format or --bits");
         }
         RtnPlanner planner = new RtnPlanner(parse(format, "--format"), parseOrNull(embeddingFormat, "--embedding-format"),
                 parseOrNull(outputFormat, "--output-format"), keep.stream().map(QuantizeCommand::pattern).toList());
@@ -107,7 +150,7 @@ final class QuantizeCommand implements Callable<Integer> {
         return name == null ? null : parse(name, flag);
     }
 
-    private static Pattern pattern(String p) {
+    static Pattern pattern(String p) {
         try {
             return Pattern.compile(p);
         } catch (PatternSyntaxException e) {

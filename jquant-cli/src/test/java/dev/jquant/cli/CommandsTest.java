@@ -73,6 +73,23 @@ class CommandsTest {
     }
 
     @Test
+    void layerwiseGptqWritesIntegerGridModelThatRuns(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("gptq.gguf");
+        String calib = SharedData.file("tinystories/tinystories-dev.txt").toString();
+        CliRun q = CliRun.of("quantize", "--model", model(), "--out", out.toString(), "--method", "gptq", "--bits", "4",
+                "--group", "32", "--calib", calib, "--calib-samples", "4", "--calib-seqlen", "64");
+        assertEquals(0, q.exitCode(), q.err());
+        assertTrue(q.out().contains("blk.4.ffn_down.weight") && q.out().contains("int4 g32 asym"), q.out());
+        assertTrue(q.err().contains("quantize block 5/5"), q.err());
+        JsonNode json = JSON.readTree(CliRun.of("inspect", "--model", out.toString(), "--json").out());
+        assertTrue(json.get("types").has("INT4_G32_ASYM_F16"), json.get("types").toString());
+
+        CliRun noCalib = CliRun.of("quantize", "--model", model(), "--out", out.toString(), "--method", "awq", "--bits", "4");
+        assertEquals(1, noCalib.exitCode());
+        assertTrue(noCalib.err().startsWith("jquant: ") && noCalib.err().contains("--calib"), noCalib.err());
+    }
+
+    @Test
     void benchJsonHasTheContractKeys() throws Exception {
         CliRun r = CliRun.of("bench", "--model", model(), "--prompt-tokens", "32", "--gen-tokens", "8",
                 "--repetitions", "1", "--json");

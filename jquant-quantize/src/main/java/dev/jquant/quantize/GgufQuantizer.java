@@ -36,48 +36,59 @@ public final class GgufQuantizer {
     }
 
     public static QuantizationSummary quantize(Checkpoint source, List<TensorPlan> plans, Path out, Listener listener) {
-        if (!source.sourceFormat().equals("gguf")) {
-            throw new JQuantException(source.source() + ": writing GGUF from a " + source.sourceFormat()
-                    + " checkpoint is not supported yet; convert from a GGUF file");
-        }
         long t0 = System.nanoTime();
         List<QuantizationSummary.TensorResult> results = new ArrayList<>();
-        try (Arena arena = Arena.ofShared(); GgufFile metadataSource = GgufFile.open(source.source())) {
-            GgufWriter writer = new GgufWriter().putAll(metadataSource);
-            writer.putString("general.quantized_by", "jquant");
-            writer.put("general.quantization_version", GgufValueType.UINT32, 2L);
-            int fileType = GgufFileTypes.of(mainFormat(plans, source));
-            if (fileType >= 0) {
-                writer.put("general.file_type", GgufValueType.UINT32, (long) fileType);
-            }
+        try (Arena arena = Arena.ofShared()) {
+            List<Tensor> converted = new ArrayList<>();
             int done = 0;
             long params = 0;
             long bytes = 0;
             for (TensorPlan plan : plans) {
                 Tensor original = source.tensor(plan.name());
-                Tensor converted = TensorConverter.convert(original, plan.target(), arena);
-                writer.addTensor(converted);
+                Tensor c = TensorConverter.convert(original, plan.target(), arena);
+                converted.add(c);
                 results.add(new QuantizationSummary.TensorResult(plan, original.elementCount(), original.byteSize(),
-                        converted.byteSize(), WeightError.relativeRms(original, converted)));
+                        c.byteSize(), WeightError.relativeRms(original, c)));
                 params += original.elementCount();
-                bytes += converted.byteSize();
+                bytes += c.byteSize();
                 if (listener != null) {
                     listener.converted(++done, plans.size(), plan.name());
                 }
             }
-            writer.write(out);
+            write(source, converted, out);
             return new QuantizationSummary(out, size(out), params, bytes, (System.nanoTime() - t0) / 1e9,
                     MemoryStats.peakRssBytes(), results);
         }
     }
 
+    /**
+     * Writes {@code tensors} as a GGUF file carrying the source's metadata (plus jquant's
+     * quantization keys and llama.cpp's file type of the main format), atomically.
+     */
+    public static void write(Checkpoint source, List<Tensor> tensors, Path out) {
+        if (!source.sourceFormat().equals("gguf")) {
+            throw new JQuantException(source.source() + ": writing GGUF from a " + source.sourceFormat()
+                    + " checkpoint is not supported yet; convert from a GGUF file");
+        }
+        try (GgufFile metadataSource = GgufFile.open(source.source())) {
+            GgufWriter writer = new GgufWriter().putAll(metadataSource);
+            writer.putString("general.quantized_by", "jquant");
+            writer.put("general.quantization_version", GgufValueType.UINT32, 2L);
+            int fileType = GgufFileTypes.of(mainFormat(tensors));
+            if (fileType >= 0) {
+                writer.put("general.file_type", GgufValueType.UINT32, (long) fileType);
+            }
+            tensors.forEach(writer::addTensor);
+            writer.write(out);
+        }
+    }
+
     /** The format most matrix parameters end up in: what general.file_type names. */
-    static Format mainFormat(List<TensorPlan> plans, Checkpoint source) {
+    static Format mainFormat(List<Tensor> tensors) {
         Map<Format, Long> byFormat = new LinkedHashMap<>();
-        for (TensorPlan p : plans) {
-            Tensor t = source.tensor(p.name());
+        for (Tensor t : tensors) {
             if (t.rank() >= 2) {
-                byFormat.merge(p.target(), t.elementCount(), Long::sum);
+                byFormat.merge(t.format(), t.elementCount(), Long::sum);
             }
         }
         return byFormat.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)

@@ -1,0 +1,31 @@
+package dev.jquant.eval.compare;
+
+import dev.jquant.format.Format;
+import dev.jquant.model.Checkpoint;
+import dev.jquant.quantize.GgufQuantizer;
+import dev.jquant.quantize.QuantizationSummary;
+import dev.jquant.quantize.RtnPlanner;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** Round-to-nearest of every matrix into one format (llama-quantize --pure), with llama.cpp's block fallbacks. */
+public record RtnCandidate(String method, Format format) implements Candidate {
+
+    @Override
+    public String name() {
+        return method + "-" + format.name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public String setting() {
+        return format.name();
+    }
+
+    @Override
+    public QuantizationSummary quantize(Checkpoint model, Calibration calibration, Path out,
+                                        GgufQuantizer.Listener listener) {
+        return GgufQuantizer.quantize(model, new RtnPlanner(format, null, null, List.of()).plan(model), out, listener);
+    }
+}

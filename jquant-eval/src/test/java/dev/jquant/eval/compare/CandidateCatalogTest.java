@@ -1,0 +1,48 @@
+package dev.jquant.eval.compare;
+
+import dev.jquant.JQuantException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CandidateCatalogTest {
+
+    @Test
+    void methodsTimesBitsThenFormatsWithoutDuplicates() {
+        List<CandidateCatalog.Entry> e = CandidateCatalog.resolve(List.of("rtn", "gptq", "RTN"), List.of(8, 4, 7), List.of("Q4_K", "IQ4_NL"));
+        List<String> names = e.stream().map(x -> x instanceof CandidateCatalog.Planned p ? p.candidate().name()
+                : x.method() + "@" + x.setting()).toList();
+        assertEquals(List.of("rtn-q8_0", "rtn-q4_k", "rtn@7-bit", "gptq@8-bit", "gptq@4-bit", "gptq@7-bit", "rtn-iq4_nl"), names);
+        CandidateCatalog.Unavailable seven = assertInstanceOf(CandidateCatalog.Unavailable.class, e.get(2));
+        assertTrue(seven.reason().contains("7 bits"), seven.reason());
+        assertInstanceOf(CandidateCatalog.Unavailable.class, e.get(3));
+    }
+
+    @Test
+    void unknownMethodsAndFormatsAreUserErrors() {
+        JQuantException m = assertThrows(JQuantException.class, () -> CandidateCatalog.resolve(List.of("magic"), List.of(4), List.of()));
+        assertTrue(m.getMessage().startsWith("--methods: unknown method 'magic'; known: rtn"), m.getMessage());
+        JQuantException f = assertThrows(JQuantException.class, () -> CandidateCatalog.resolve(List.of(), List.of(4), List.of("Q9_Z")));
+        assertTrue(f.getMessage().startsWith("--formats: "), f.getMessage());
+    }
+
+    @Test
+    void paretoFrontierKeepsOnlyUndominatedRows() {
+        ConfigResult small = row("small", 100, 0.1);
+        ConfigResult big = row("big", 200, 0.01);
+        ConfigResult worse = row("worse", 150, 0.2);
+        ConfigResult failed = ConfigResult.notRun("x", "rtn", "Q4_K", "failed", "boom");
+        List<ConfigResult> marked = Pareto.mark(List.of(small, big, worse, failed));
+        assertEquals(List.of(true, true, false, false), marked.stream().map(ConfigResult::onFrontier).toList());
+    }
+
+    private static ConfigResult row(String name, long bytes, double kld) {
+        return new ConfigResult(name, "rtn", name, "ok", "", bytes, 4, 4, 5, 0.1, kld, kld, 90, 0.01, 1, 1, bytes, 0,
+                Double.NaN, Double.NaN, false, List.of());
+    }
+}
