@@ -5,6 +5,7 @@ import dev.jquant.MemoryStats;
 import dev.jquant.format.Formats;
 import dev.jquant.format.IntFormat;
 import dev.jquant.model.Checkpoint;
+import dev.jquant.model.TensorNames;
 import dev.jquant.model.Transformer;
 import dev.jquant.quantize.CalibrationText;
 import dev.jquant.quantize.ModelWriter;
@@ -19,7 +20,6 @@ import dev.jquant.quantize.recipe.RecipeQuantizer;
 import dev.jquant.quantize.w8a8.ActivationMode;
 import dev.jquant.quantize.w8a8.Int8Methods;
 import dev.jquant.quantize.w8a8.W8A8;
-import dev.jquant.model.TensorNames;
 import dev.jquant.tensor.Tensor;
 import picocli.CommandLine.Option;
 
@@ -74,6 +74,18 @@ final class PtqOptions {
     static final List<String> INT_METHODS = List.of("hqq", "feedback");
     /** Their format when --format is not given. */
     private static final String DEFAULT_INT_FORMAT = "INT4_G64_ASYM_F16";
+
+    /** The GPTQ/AWQ rule of the chosen recipe or preset, which the layer-wise pipeline runs; empty otherwise. */
+    java.util.Optional<Recipe.Rule> layerwisePreset() {
+        if (recipe == null && preset == null) {
+            return java.util.Optional.empty();
+        }
+        if (recipe != null) {
+            return RecipeQuantizer.layerwiseRule(Recipe.load(recipe));
+        }
+        return Presets.LAYERWISE.contains(preset) ? RecipeQuantizer.layerwiseRule(Presets.preset(preset, null))
+                : java.util.Optional.empty();
+    }
 
     /** Whether these options, not plain RTN, decide what happens. */
     boolean active(String method) {
@@ -132,7 +144,7 @@ final class PtqOptions {
                 q = Hqq.DEFAULT.quantize(c, f, arena);
             } else {
                 List<int[]> windows = CalibrationText.windows(calibration.calib(), c.tokenizer(), calibration.samples(),
-                calibration.seqLen(), calibration.seed());
+                        calibration.seqLen(), calibration.seed());
                 q = new Feedback(f, !noRounding, maxPasses).quantize(c, windows, arena, (layer, passes, before, after) ->
                         System.out.printf("block %d: %d passes, output error %.3e -> %.3e%n", layer, passes, before, after));
             }
