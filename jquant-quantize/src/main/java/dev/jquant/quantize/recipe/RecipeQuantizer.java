@@ -24,7 +24,7 @@ import java.util.Set;
  * layer-wise method (gptq, awq) is handed to the layer-wise pipeline ({@link #layerwiseRule}).
  */
 public final class RecipeQuantizer {
-    private static final Set<String> PER_TENSOR = Set.of("rtn", "hqq");
+    private static final Set<String> PER_TENSOR = Set.of("rtn", "hqq", "gptq");
     private static final Set<String> LAYERWISE = Set.of("gptq", "awq");
 
     private RecipeQuantizer() {
@@ -37,7 +37,8 @@ public final class RecipeQuantizer {
      */
     public static java.util.Optional<Recipe.Rule> layerwiseRule(Recipe recipe) {
         List<Recipe.Rule> active = recipe.rules().stream().filter(r -> !r.keep()).toList();
-        if (active.stream().noneMatch(r -> LAYERWISE.contains(r.method()))) {
+        // gptq with a format per tensor (as mixed precision writes) is a per-tensor rule
+        if (active.stream().noneMatch(r -> LAYERWISE.contains(r.method()) && r.format() == null)) {
             return java.util.Optional.empty();
         }
         Recipe.Rule r = active.getFirst();
@@ -69,8 +70,13 @@ public final class RecipeQuantizer {
         return found;
     }
 
-    /** The quantized tensors (only those a rule changes). */
-    public static Map<String, Tensor> apply(Checkpoint model, Recipe recipe, Arena arena) {
+    /** Whether some rule is a per-tensor gptq rule, which needs calibration Hessians. */
+    public static boolean needsHessians(Recipe recipe) {
+        return recipe.rules().stream().anyMatch(r -> !r.keep() && "gptq".equals(r.method()) && r.format() != null);
+    }
+
+    /** The quantized tensors (only those a rule changes); {@code hessians} only for per-tensor gptq rules. */
+    public static Map<String, Tensor> apply(Checkpoint model, Recipe recipe, Setting.Hessians hessians, Arena arena) {
         if (layerwiseRule(recipe).isPresent()) {
             throw new JQuantException("recipe " + recipe.name() + " uses " + layerwiseRule(recipe).get().method()
                     + ", which runs in the layer-wise pipeline (LayerwiseQuantizer)");
@@ -86,7 +92,7 @@ public final class RecipeQuantizer {
                     throw new JQuantException("recipe " + recipe.name() + ": rule '" + r.pattern() + "' matches the 1-D tensor "
                             + t.name() + "; only matrices are quantized");
                 }
-                out.put(t.name(), setting(r, t.cols()).apply(t, arena));
+                out.put(t.name(), setting(r, t.cols()).apply(t, arena, hessians));
             });
         }
         return out;
