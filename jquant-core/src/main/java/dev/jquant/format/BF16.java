@@ -41,6 +41,20 @@ public final class BF16 implements Format {
 
     @Override
     public void decode(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int step = FS.length();
+        int i = 0;
+        for (int upper = FS.loopBound(n); i < upper; i += step) {
+            ShortVector s = ShortVector.fromMemorySegment(SS, src, offset + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            ((IntVector) s.convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats().intoArray(dst, dstOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dstOff + i] = toFloat(src.get(LE, offset + 2L * i));
+        }
+    }
+
+    @Override
+    public void decodeScalar(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
         for (int i = 0; i < n; i++) {
             dst[dstOff + i] = toFloat(src.get(LE, offset + 2L * i));
         }

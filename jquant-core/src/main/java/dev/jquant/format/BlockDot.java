@@ -14,6 +14,14 @@ import java.lang.foreign.MemorySegment;
  * Vector building blocks for the block formats' dot products, and the dot product shared by
  * formats without a kernel of their own: decode one chunk of blocks into a small scratch buffer,
  * then multiply it with the activations by vector FMA.
+ *
+ * <p>Inlining: a helper that takes or returns a vector must be inlined into its kernel, or C2 boxes
+ * the vector on every call and the kernel runs ~20x slower. C2 inlines a 75-byte helper only at call
+ * sites it considers hot, and after a recompilation (a second format reaching the same matvec loop)
+ * it sometimes does not ("callee is too large"). The jquant launcher, the surefire argLine and the
+ * JMH forks therefore pass {@code -XX:CompileCommand=inline,...} for these helpers (this class,
+ * {@link Nibbles}, and the few per-format ones: see {@code jquant.jvm.flags} in the parent pom);
+ * embedders should pass the same flags.
  */
 final class BlockDot {
     static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -28,6 +36,25 @@ final class BlockDot {
     private static final int CHUNK = 256;
 
     private BlockDot() {
+    }
+
+    /**
+     * {@code q >>> n} on byte lanes, done on 32-bit lanes (x86 has no byte shift, and C2's byte shift
+     * widens and narrows): bits of the neighbouring byte land in each byte's top {@code n} bits, so
+     * callers mask them off, as every nibble or bit-field extraction does anyway.
+     */
+    static ByteVector shr(ByteVector q, int n) {
+        return q.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
+    }
+
+    /** The high nibbles of {@code q}, 0..15. */
+    static ByteVector highNibbles(ByteVector q) {
+        return shr(q, 4).and((byte) 0x0F);
+    }
+
+    /** {@code q << n} on byte lanes whose values fit in {@code 8 - n} bits (nothing crosses into the next byte). */
+    static ByteVector shlMasked(ByteVector q, int n) {
+        return q.reinterpretAsInts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes();
     }
 
     /**
@@ -74,6 +101,28 @@ final class BlockDot {
             acc = wv.fma(FloatVector.fromArray(FS, x, xo + p * fl), acc);
         }
         return acc;
+    }
+
+    /** {@code dst[off + k] = q[k] * scale} for every lane of {@code q} (signed bytes): vectorised block decoding. */
+    static void storeBytes(ByteVector q, float scale, float[] dst, int off) {
+        FloatVector s = FloatVector.broadcast(FS, scale);
+        int fl = FS.length();
+        for (int p = 0, parts = q.length() / fl; p < parts; p++) {
+            ((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).mul(s).intoArray(dst, off + p * fl);
+        }
+    }
+
+    /**
+     * {@code dst[off + k] = q[k] * scale + offset} for every lane of {@code q} (signed bytes), rounded
+     * after the multiply and after the add, as the scalar decoders do (no fused multiply-add).
+     */
+    static void storeBytesAffine(ByteVector q, float scale, float offset, float[] dst, int off) {
+        FloatVector s = FloatVector.broadcast(FS, scale);
+        FloatVector o = FloatVector.broadcast(FS, offset);
+        int fl = FS.length();
+        for (int p = 0, parts = q.length() / fl; p < parts; p++) {
+            ((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).mul(s).add(o).intoArray(dst, off + p * fl);
+        }
     }
 
     /** {@code acc + sum x[xo..xo+len)}, len a multiple of {@link #FS}{@code .length()}. */

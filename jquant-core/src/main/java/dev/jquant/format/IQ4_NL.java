@@ -156,7 +156,7 @@ public final class IQ4_NL implements Format {
     static FloatVector fmaNibbles(MemorySegment w, long qs, float[] x, int xo, FloatVector acc) {
         ByteVector q = ByteVector.fromMemorySegment(B128, w, qs, ByteOrder.LITTLE_ENDIAN);
         acc = BlockDot.fmaBytes(q.and((byte) 0xF).selectFrom(KVALUES_VECTOR), x, xo, acc);
-        return BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4).selectFrom(KVALUES_VECTOR), x, xo + 16, acc);
+        return BlockDot.fmaBytes(BlockDot.highNibbles(q).selectFrom(KVALUES_VECTOR), x, xo + 16, acc);
     }
 
     @Override

@@ -43,7 +43,7 @@ final class Nibbles {
     static FloatVector fmaByteTable(MemorySegment w, long qs, ByteVector table, float[] x, int xo, FloatVector acc) {
         ByteVector q = ByteVector.fromMemorySegment(B128, w, qs, ByteOrder.LITTLE_ENDIAN);
         acc = BlockDot.fmaBytes(q.and((byte) 0xF).selectFrom(table), x, xo, acc);
-        return BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4).selectFrom(table), x, xo + 16, acc);
+        return BlockDot.fmaBytes(BlockDot.highNibbles(q).selectFrom(table), x, xo + 16, acc);
     }
 
     /** A 16-entry float table split into vectors of {@link BlockDot#FS}'s width, for lane-wise lookup. */
@@ -61,7 +61,7 @@ final class Nibbles {
     static FloatVector fmaFloatTable(MemorySegment w, long qs, FloatVector[] table, float[] x, int xo, FloatVector acc) {
         ByteVector q = ByteVector.fromMemorySegment(B128, w, qs, ByteOrder.LITTLE_ENDIAN);
         acc = fmaLookup(q.and((byte) 0xF), table, x, xo, acc);
-        return fmaLookup(q.lanewise(VectorOperators.LSHR, 4), table, x, xo + 16, acc);
+        return fmaLookup(BlockDot.highNibbles(q), table, x, xo + 16, acc);
     }
 
     private static FloatVector fmaLookup(ByteVector codes, FloatVector[] table, float[] x, int xo, FloatVector acc) {

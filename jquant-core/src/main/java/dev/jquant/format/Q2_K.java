@@ -148,7 +148,7 @@ public final class Q2_K implements Format {
                     for (int k = 0; k < 4; k++) {
                         int sub = 8 * half + 2 * k + p;
                         int sc = GgmlMath.getByte(w, bo + sub);
-                        ByteVector q = qs.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3);
+                        ByteVector q = BlockDot.shr(qs, 2 * k).and((byte) 3);
                         acc = BlockDot.fmaBytesAffine(q, d * (sc & 0xF), negMin * (sc >> 4), x,
                                 xOff + b * QK_K + 16 * sub, acc);
                     }

@@ -226,9 +226,9 @@ public final class Q3_K implements Format {
                     ByteVector qs = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * half + 16 * p,
                             ByteOrder.LITTLE_ENDIAN);
                     ByteVector hm = ByteVector.fromMemorySegment(B128, w, bo + 16 * p, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector low = qs.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3);
-                    ByteVector high = hm.lanewise(VectorOperators.LSHR, 4 * half + k).and((byte) 1);
-                    ByteVector q = low.sub((byte) 4).add(high.lanewise(VectorOperators.LSHL, 2));
+                    ByteVector low = BlockDot.shr(qs, 2 * k).and((byte) 3);
+                    ByteVector high = BlockDot.shr(hm, 4 * half + k).and((byte) 1);
+                    ByteVector q = low.sub((byte) 4).add(BlockDot.shlMasked(high, 2));
                     acc = BlockDot.fmaBytesAffine(q, d * (KQuants.lane(sc, j) - 32), 0f, x,
                             xOff + b * QK_K + 128 * half + 16 * j, acc);
                 }

@@ -37,6 +37,19 @@ public final class Q4_0 implements Format {
             long bo = offset + (long) b * BLOCK_BYTES;
             int yo = dstOff + b * BLOCK;
             float d = GgmlMath.getHalf(src, bo);
+            ByteVector q = ByteVector.fromMemorySegment(B128, src, bo + 2, ByteOrder.LITTLE_ENDIAN);
+            BlockDot.storeBytes(q.and((byte) 0x0F).sub((byte) 8), d, dst, yo);
+            BlockDot.storeBytes(BlockDot.highNibbles(q).sub((byte) 8), d, dst, yo + BLOCK / 2);
+        }
+    }
+
+    @Override
+    public void decodeScalar(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            int yo = dstOff + b * BLOCK;
+            float d = GgmlMath.getHalf(src, bo);
             for (int j = 0; j < BLOCK / 2; j++) {
                 int q = GgmlMath.getByte(src, bo + 2 + j);
                 dst[yo + j] = ((q & 0x0F) - 8) * d;
@@ -93,7 +106,7 @@ public final class Q4_0 implements Format {
     private static FloatVector blockDot(MemorySegment w, long bo, float[] x, int xo, FloatVector acc) {
         ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + 2, ByteOrder.LITTLE_ENDIAN);
         FloatVector sum = BlockDot.fmaBytes(q.and((byte) 0x0F).sub((byte) 8), x, xo, FloatVector.zero(FS));
-        sum = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), x, xo + BLOCK / 2, sum);
+        sum = BlockDot.fmaBytes(BlockDot.highNibbles(q).sub((byte) 8), x, xo + BLOCK / 2, sum);
         return sum.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo)), acc);
     }
 
@@ -115,7 +128,7 @@ public final class Q4_0 implements Format {
             ByteVector xLo = ByteVector.fromMemorySegment(B128, xq, xb + 2, ByteOrder.LITTLE_ENDIAN);
             ByteVector xHi = ByteVector.fromMemorySegment(B128, xq, xb + 2 + BLOCK / 2, ByteOrder.LITTLE_ENDIAN);
             IntVector sum = BlockDot.mulAddBytes(q.and((byte) 0x0F).sub((byte) 8), xLo, IntVector.zero(IS));
-            sum = BlockDot.mulAddBytes(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), xHi, sum);
+            sum = BlockDot.mulAddBytes(BlockDot.highNibbles(q).sub((byte) 8), xHi, sum);
             acc = BlockDot.fmaInts(sum, GgmlMath.getHalf(w, bo) * GgmlMath.getHalf(xq, xb), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);

@@ -84,7 +84,7 @@ public final class Q4_1 implements Format {
             float m = GgmlMath.getHalf(w, bo + 2);
             ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + 4, ByteOrder.LITTLE_ENDIAN);
             acc = BlockDot.fmaBytesAffine(q.and((byte) 0x0F), d, m, x, xo, acc);
-            acc = BlockDot.fmaBytesAffine(q.lanewise(VectorOperators.LSHR, 4), d, m, x, xo + BLOCK / 2, acc);
+            acc = BlockDot.fmaBytesAffine(BlockDot.highNibbles(q), d, m, x, xo + BLOCK / 2, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

@@ -46,6 +46,30 @@ public final class Q4_K implements Format {
             long mn = KQuants.minsK4(src, bo + 4);
             for (int j = 0; j < QK_K / 64; j++) {
                 float d1 = d * KQuants.lane(sc, 2 * j);
+                float m1 = -(min * KQuants.lane(mn, 2 * j));
+                float d2 = d * KQuants.lane(sc, 2 * j + 1);
+                float m2 = -(min * KQuants.lane(mn, 2 * j + 1));
+                for (int p = 0; p < 32; p += 16) {
+                    ByteVector q = ByteVector.fromMemorySegment(B128, src, bo + QS + 32L * j + p, ByteOrder.LITTLE_ENDIAN);
+                    BlockDot.storeBytesAffine(q.and((byte) 0xF), d1, m1, dst, y + 64 * j + p);
+                    BlockDot.storeBytesAffine(BlockDot.highNibbles(q), d2, m2, dst, y + 64 * j + 32 + p);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void decodeScalar(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            int y = dstOff + b * QK_K;
+            float d = GgmlMath.getHalf(src, bo);
+            float min = GgmlMath.getHalf(src, bo + 2);
+            long sc = KQuants.scalesK4(src, bo + 4);
+            long mn = KQuants.minsK4(src, bo + 4);
+            for (int j = 0; j < QK_K / 64; j++) {
+                float d1 = d * KQuants.lane(sc, 2 * j);
                 float m1 = min * KQuants.lane(mn, 2 * j);
                 float d2 = d * KQuants.lane(sc, 2 * j + 1);
                 float m2 = min * KQuants.lane(mn, 2 * j + 1);
@@ -76,11 +100,16 @@ public final class Q4_K implements Format {
         }
     }
 
-    /** Per sub-block: d * sc * sum(q * x) - dmin * m * sum(x). */
+    /**
+     * Per 32-element sub-block the weights are the affine function {@code (d * sc) * q - dmin * m}
+     * of the nibbles: one convert, one FMA for the weight and one for the product per 16 elements,
+     * two accumulators for the low and high sub-block of each 32-byte group.
+     */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
         int nb = GgmlMath.blocks(this, n);
-        FloatVector acc = FloatVector.zero(FS);
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
         for (int b = 0; b < nb; b++) {
             long bo = offset + (long) b * BLOCK_BYTES;
             float d = GgmlMath.getHalf(w, bo);
@@ -89,22 +118,18 @@ public final class Q4_K implements Format {
             long mn = KQuants.minsK4(w, bo + 4);
             for (int j = 0; j < QK_K / 64; j++) {
                 int xo = xOff + b * QK_K + 64 * j;
-                FloatVector qxLo = FloatVector.zero(FS);
-                FloatVector qxHi = FloatVector.zero(FS);
+                float d1 = d * KQuants.lane(sc, 2 * j);
+                float m1 = negMin * KQuants.lane(mn, 2 * j);
+                float d2 = d * KQuants.lane(sc, 2 * j + 1);
+                float m2 = negMin * KQuants.lane(mn, 2 * j + 1);
                 for (int p = 0; p < 32; p += 16) {
                     ByteVector q = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * j + p, ByteOrder.LITTLE_ENDIAN);
-                    qxLo = BlockDot.fmaBytes(q.and((byte) 0xF), x, xo + p, qxLo);
-                    qxHi = BlockDot.fmaBytes(q.lanewise(VectorOperators.LSHR, 4), x, xo + 32 + p, qxHi);
+                    acc0 = BlockDot.fmaBytesAffine(q.and((byte) 0xF), d1, m1, x, xo + p, acc0);
+                    acc1 = BlockDot.fmaBytesAffine(BlockDot.highNibbles(q), d2, m2, x, xo + 32 + p, acc1);
                 }
-                FloatVector sumLo = BlockDot.addFloats(x, xo, 32, FloatVector.zero(FS));
-                FloatVector sumHi = BlockDot.addFloats(x, xo + 32, 32, FloatVector.zero(FS));
-                acc = qxLo.fma(FloatVector.broadcast(FS, d * KQuants.lane(sc, 2 * j)), acc);
-                acc = qxHi.fma(FloatVector.broadcast(FS, d * KQuants.lane(sc, 2 * j + 1)), acc);
-                acc = sumLo.fma(FloatVector.broadcast(FS, negMin * KQuants.lane(mn, 2 * j)), acc);
-                acc = sumHi.fma(FloatVector.broadcast(FS, negMin * KQuants.lane(mn, 2 * j + 1)), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
     /** Activations as Q8_K, as ggml multiplies Q4_K. */
@@ -135,7 +160,7 @@ public final class Q4_K implements Format {
                     long xo = xb + Q8_K.QS + 64L * j + p;
                     lo = BlockDot.mulAddBytes(q.and((byte) 0xF), ByteVector.fromMemorySegment(B128, xq, xo,
                             ByteOrder.LITTLE_ENDIAN), lo);
-                    hi = BlockDot.mulAddBytes(q.lanewise(VectorOperators.LSHR, 4), ByteVector.fromMemorySegment(B128, xq,
+                    hi = BlockDot.mulAddBytes(BlockDot.highNibbles(q), ByteVector.fromMemorySegment(B128, xq,
                             xo + 32, ByteOrder.LITTLE_ENDIAN), hi);
                 }
                 acc = BlockDot.fmaInts(lo, d * KQuants.lane(sc, 2 * j), acc);

@@ -98,7 +98,7 @@ public final class Q5_0 implements Format {
             ByteVector head = ByteVector.fromMemorySegment(B128, w, bo + 2, ByteOrder.LITTLE_ENDIAN);
             ByteVector qs = ByteVector.fromMemorySegment(B128, w, bo + 6, ByteOrder.LITTLE_ENDIAN);
             ByteVector lo = withFifthBit(qs.and((byte) 0x0F), head, LOW_HALF).sub((byte) 16);
-            ByteVector hi = withFifthBit(qs.lanewise(VectorOperators.LSHR, 4), head, HIGH_HALF).sub((byte) 16);
+            ByteVector hi = withFifthBit(BlockDot.highNibbles(qs), head, HIGH_HALF).sub((byte) 16);
             FloatVector sum = BlockDot.fmaBytes(lo, x, xo, FloatVector.zero(FS));
             sum = BlockDot.fmaBytes(hi, x, xo + BLOCK / 2, sum);
             acc = sum.fma(FloatVector.broadcast(FS, GgmlMath.getHalf(w, bo)), acc);

@@ -94,7 +94,7 @@ public final class Q5_1 implements Format {
             ByteVector head = ByteVector.fromMemorySegment(B128, w, bo + 4, ByteOrder.LITTLE_ENDIAN);
             ByteVector qs = ByteVector.fromMemorySegment(B128, w, bo + 8, ByteOrder.LITTLE_ENDIAN);
             acc = BlockDot.fmaBytesAffine(Q5_0.withFifthBit(qs.and((byte) 0x0F), head, Q5_0.LOW_HALF), d, m, x, xo, acc);
-            acc = BlockDot.fmaBytesAffine(Q5_0.withFifthBit(qs.lanewise(VectorOperators.LSHR, 4), head, Q5_0.HIGH_HALF),
+            acc = BlockDot.fmaBytesAffine(Q5_0.withFifthBit(BlockDot.highNibbles(qs), head, Q5_0.HIGH_HALF),
                     d, m, x, xo + BLOCK / 2, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);

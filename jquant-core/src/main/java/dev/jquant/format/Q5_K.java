@@ -116,9 +116,9 @@ public final class Q5_K implements Format {
                     ByteVector ql = ByteVector.fromMemorySegment(B128, w, bo + QS + 32L * j + 16 * p,
                             ByteOrder.LITTLE_ENDIAN);
                     ByteVector lo = ql.and((byte) 0xF)
-                            .or(qh.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector hi = ql.lanewise(VectorOperators.LSHR, 4)
-                            .or(qh.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                            .or(BlockDot.shlMasked(BlockDot.shr(qh, 2 * j).and((byte) 1), 4));
+                    ByteVector hi = BlockDot.highNibbles(ql)
+                            .or(BlockDot.shlMasked(BlockDot.shr(qh, 2 * j + 1).and((byte) 1), 4));
                     int xo = xOff + b * QK_K + 64 * j + 16 * p;
                     acc = BlockDot.fmaBytesAffine(lo, d * KQuants.lane(sc, 2 * j), negMin * KQuants.lane(mn, 2 * j),
                             x, xo, acc);

@@ -43,6 +43,27 @@ public final class Q6_K implements Format {
             long bo = offset + (long) b * BLOCK_BYTES;
             float d = GgmlMath.getHalf(src, bo + D);
             for (int half = 0; half < 2; half++) {
+                for (int p = 0; p < 2; p++) {
+                    ByteVector ql0 = load(src, bo + 64L * half + 16 * p);
+                    ByteVector ql1 = load(src, bo + 64L * half + 32 + 16 * p);
+                    ByteVector qh = load(src, bo + QH + 32L * half + 16 * p);
+                    for (int k = 0; k < 4; k++) {
+                        int sub = 8 * half + 2 * k + p;
+                        BlockDot.storeBytes(quants(ql0, ql1, qh, k), d * src.get(ValueLayout.JAVA_BYTE, bo + SCALES + sub),
+                                dst, dstOff + b * QK_K + 16 * sub);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void decodeScalar(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(src, bo + D);
+            for (int half = 0; half < 2; half++) {
                 long ql = bo + 64L * half;
                 long qh = bo + QH + 32L * half;
                 long sc = bo + SCALES + 8L * half;
@@ -189,10 +210,10 @@ public final class Q6_K implements Format {
      */
     private static ByteVector quants(ByteVector ql0, ByteVector ql1, ByteVector qh, int k) {
         ByteVector q = switch (k) {
-            case 0 -> ql0.and((byte) 0xF).or(qh.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4));
-            case 1 -> ql1.and((byte) 0xF).or(qh.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2));
-            case 2 -> ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and((byte) 0x30));
-            default -> ql1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30));
+            case 0 -> ql0.and((byte) 0xF).or(BlockDot.shlMasked(qh.and((byte) 0x03), 4));
+            case 1 -> ql1.and((byte) 0xF).or(BlockDot.shlMasked(qh.and((byte) 0x0C), 2));
+            case 2 -> BlockDot.highNibbles(ql0).or(qh.and((byte) 0x30));
+            default -> BlockDot.highNibbles(ql1).or(BlockDot.shr(qh, 2).and((byte) 0x30));
         };
         return q.sub((byte) 32);
     }

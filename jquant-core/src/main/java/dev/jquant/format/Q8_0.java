@@ -37,6 +37,19 @@ public final class Q8_0 implements Format {
         for (int b = 0; b < nb; b++) {
             long bo = offset + (long) b * BLOCK_BYTES;
             float d = GgmlMath.getHalf(src, bo);
+            for (int j = 0; j < BLOCK; j += B128.length()) {
+                BlockDot.storeBytes(ByteVector.fromMemorySegment(B128, src, bo + 2 + j, ByteOrder.LITTLE_ENDIAN), d,
+                        dst, dstOff + b * BLOCK + j);
+            }
+        }
+    }
+
+    @Override
+    public void decodeScalar(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = GgmlMath.blocks(this, n);
+        for (int b = 0; b < nb; b++) {
+            long bo = offset + (long) b * BLOCK_BYTES;
+            float d = GgmlMath.getHalf(src, bo);
             for (int j = 0; j < BLOCK; j++) {
                 dst[dstOff + b * BLOCK + j] = src.get(ValueLayout.JAVA_BYTE, bo + 2 + j) * d;
             }

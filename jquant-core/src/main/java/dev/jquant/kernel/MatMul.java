@@ -8,11 +8,23 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Products of a stored weight matrix {@code W [rows, cols]} with activations, split over rows on
  * the shared pool. Weights are read where they lie, in their own format.
+ *
+ * <p>The batched product (prefill) is blocked over rows and tokens: a thread decodes a tile of
+ * rows once into F32 scratch sized to stay in L2 (the only float copy of a weight, a few hundred
+ * KiB per thread), then walks the tokens four at a time and the tile's rows four at a time, each
+ * step a 4 x 4 register-blocked micro-kernel (sixteen vector accumulators, eight loads per sixteen
+ * FMAs). A weight byte is read once per batch and every decoded value feeds many FMAs, so the
+ * product is compute-bound, not a loop of matrix-vector products.
  */
 public final class MatMul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /** Rows decoded together in the batched product: enough to reuse each activation tile, small enough for L1/L2. */
-    private static final int ROW_TILE = 4;
+    /** Floats of decoded weights per thread: 96 Ki floats = 384 KiB, well inside a 1 MiB L2 beside the activations. */
+    private static final int TILE_FLOATS = 96 * 1024;
+    /** Rows and tokens of the micro-kernel. */
+    private static final int MR = 4;
+    private static final int NR = 4;
+    /** Per-thread decode scratch (pool threads live as long as the pool; the array only grows). */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private MatMul() {
     }
@@ -24,18 +36,24 @@ public final class MatMul {
             return;
         }
         int cols = w.cols();
+        if (x.length < cols || out.length < w.rows()) {
+            throw new IllegalArgumentException(w + ": activations " + x.length + " / output " + out.length + " too short");
+        }
         Parallel.get().forRange(w.rows(), 16, (start, end) -> {
             for (int r = start; r < end; r++) {
                 out[r] = w.dotRow(r, x, 0);
             }
         });
-        assert x.length >= cols;
+    }
+
+    /** Rows decoded per tile for rows of {@code cols} elements: a multiple of {@link #MR}, 4..64. */
+    static int tileRows(int cols) {
+        return Math.max(MR, Math.min(64, TILE_FLOATS / Math.max(1, cols)) / MR * MR);
     }
 
     /**
      * {@code out[t * rows + r] = W[r] · x[t * cols ..]} for {@code tokens} activation vectors laid out
-     * one after another (prefill). Each thread decodes a tile of rows once into F32 scratch and
-     * multiplies it with every token, so a weight is read once per batch, not once per token.
+     * one after another (prefill). Blocked over rows and tokens, see the class comment.
      * {@link Int8MatMul#WEIGHTS} run as W8A8 with activations quantized per token.
      */
     public static void matmul(Tensor w, float[] x, int tokens, float[] out) {
@@ -49,25 +67,118 @@ public final class MatMul {
         }
         int rows = w.rows();
         int cols = w.cols();
-        Parallel.get().forRange(rows, ROW_TILE * 4, (start, end) -> {
-            float[] tile = new float[ROW_TILE * cols];
-            for (int r0 = start; r0 < end; r0 += ROW_TILE) {
-                int nr = Math.min(ROW_TILE, end - r0);
+        if ((long) x.length < (long) tokens * cols || (long) out.length < (long) tokens * rows) {
+            throw new IllegalArgumentException(w + ": activations " + x.length + " / output " + out.length
+                    + " too short for " + tokens + " tokens");
+        }
+        int tr = tileRows(cols);
+        int tiles = (rows + tr - 1) / tr;
+        Parallel.get().forRange(tiles, 1, (startTile, endTile) -> {
+            float[] tile = scratch(tr * cols);
+            for (int ti = startTile; ti < endTile; ti++) {
+                int r0 = ti * tr;
+                int nr = Math.min(tr, rows - r0);
                 for (int i = 0; i < nr; i++) {
                     w.decodeRow(r0 + i, tile, i * cols);
                 }
-                for (int t = 0; t < tokens; t++) {
-                    int xo = t * cols;
-                    if (nr == ROW_TILE) {
-                        dot4(tile, cols, x, xo, out, t * rows + r0);
-                    } else {
-                        for (int i = 0; i < nr; i++) {
-                            out[t * rows + r0 + i] = dot(tile, i * cols, x, xo, cols);
-                        }
-                    }
-                }
+                multiplyTile(tile, nr, cols, x, tokens, out, rows, r0);
             }
         });
+    }
+
+    private static float[] scratch(int floats) {
+        float[] s = SCRATCH.get();
+        if (s.length < floats) {
+            s = new float[floats];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    /**
+     * {@code out[t * outStride + r0 + i] = tile[i] · x[t]} for the {@code nr} decoded rows of
+     * {@code tile} and every token: tokens in groups of {@link #NR}, rows in groups of {@link #MR}.
+     */
+    static void multiplyTile(float[] tile, int nr, int cols, float[] x, int tokens, float[] out, int outStride, int r0) {
+        int t = 0;
+        for (; t + NR <= tokens; t += NR) {
+            int i = 0;
+            for (; i + MR <= nr; i += MR) {
+                kernel4x4(tile, i * cols, x, t * cols, cols, out, t * outStride + r0 + i, outStride);
+            }
+            for (; i < nr; i++) {
+                for (int k = 0; k < NR; k++) {
+                    out[(t + k) * outStride + r0 + i] = dot(tile, i * cols, x, (t + k) * cols, cols);
+                }
+            }
+        }
+        for (; t < tokens; t++) {
+            int i = 0;
+            for (; i + MR <= nr; i += MR) {
+                dot4(tile, i * cols, cols, x, t * cols, out, t * outStride + r0 + i);
+            }
+            for (; i < nr; i++) {
+                out[t * outStride + r0 + i] = dot(tile, i * cols, x, t * cols, cols);
+            }
+        }
+    }
+
+    /** Four rows at {@code w} (stride {@code n}) against four tokens at {@code x} (stride {@code n}). */
+    private static void kernel4x4(float[] w, int wo, float[] x, int xo, int n, float[] out, int oo, int os) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S), c33 = FloatVector.zero(S);
+        int i = 0;
+        int step = S.length();
+        for (int upper = S.loopBound(n); i < upper; i += step) {
+            FloatVector x0 = FloatVector.fromArray(S, x, xo + i);
+            FloatVector x1 = FloatVector.fromArray(S, x, xo + n + i);
+            FloatVector x2 = FloatVector.fromArray(S, x, xo + 2 * n + i);
+            FloatVector x3 = FloatVector.fromArray(S, x, xo + 3 * n + i);
+            FloatVector w0 = FloatVector.fromArray(S, w, wo + i);
+            c00 = w0.fma(x0, c00);
+            c01 = w0.fma(x1, c01);
+            c02 = w0.fma(x2, c02);
+            c03 = w0.fma(x3, c03);
+            FloatVector w1 = FloatVector.fromArray(S, w, wo + n + i);
+            c10 = w1.fma(x0, c10);
+            c11 = w1.fma(x1, c11);
+            c12 = w1.fma(x2, c12);
+            c13 = w1.fma(x3, c13);
+            FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * n + i);
+            c20 = w2.fma(x0, c20);
+            c21 = w2.fma(x1, c21);
+            c22 = w2.fma(x2, c22);
+            c23 = w2.fma(x3, c23);
+            FloatVector w3 = FloatVector.fromArray(S, w, wo + 3 * n + i);
+            c30 = w3.fma(x0, c30);
+            c31 = w3.fma(x1, c31);
+            c32 = w3.fma(x2, c32);
+            c33 = w3.fma(x3, c33);
+        }
+        float[] s = {
+                c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD),
+                c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD),
+                c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD),
+                c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD),
+                c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD),
+                c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD),
+                c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD),
+                c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD)};
+        for (; i < n; i++) {
+            for (int r = 0; r < 4; r++) {
+                float wv = w[wo + r * n + i];
+                for (int t = 0; t < 4; t++) {
+                    s[r * 4 + t] += wv * x[xo + t * n + i];
+                }
+            }
+        }
+        for (int r = 0; r < 4; r++) {
+            for (int t = 0; t < 4; t++) {
+                out[oo + t * os + r] = s[r * 4 + t];
+            }
+        }
     }
 
     /** Dot product of two float arrays, vectorised. */
@@ -85,7 +196,7 @@ public final class MatMul {
     }
 
     /** Four rows of {@code tile} against one activation vector: each activation load feeds four FMAs. */
-    private static void dot4(float[] tile, int cols, float[] x, int xo, float[] out, int outOff) {
+    private static void dot4(float[] tile, int to, int cols, float[] x, int xo, float[] out, int outOff) {
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = FloatVector.zero(S);
         FloatVector a2 = FloatVector.zero(S);
@@ -93,10 +204,10 @@ public final class MatMul {
         int i = 0;
         for (int upper = S.loopBound(cols); i < upper; i += S.length()) {
             FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-            a0 = FloatVector.fromArray(S, tile, i).fma(xv, a0);
-            a1 = FloatVector.fromArray(S, tile, cols + i).fma(xv, a1);
-            a2 = FloatVector.fromArray(S, tile, 2 * cols + i).fma(xv, a2);
-            a3 = FloatVector.fromArray(S, tile, 3 * cols + i).fma(xv, a3);
+            a0 = FloatVector.fromArray(S, tile, to + i).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, tile, to + cols + i).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, tile, to + 2 * cols + i).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, tile, to + 3 * cols + i).fma(xv, a3);
         }
         float s0 = a0.reduceLanes(VectorOperators.ADD);
         float s1 = a1.reduceLanes(VectorOperators.ADD);
@@ -104,14 +215,34 @@ public final class MatMul {
         float s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; i < cols; i++) {
             float xi = x[xo + i];
-            s0 += tile[i] * xi;
-            s1 += tile[cols + i] * xi;
-            s2 += tile[2 * cols + i] * xi;
-            s3 += tile[3 * cols + i] * xi;
+            s0 += tile[to + i] * xi;
+            s1 += tile[to + cols + i] * xi;
+            s2 += tile[to + 2 * cols + i] * xi;
+            s3 += tile[to + 3 * cols + i] * xi;
         }
         out[outOff] = s0;
         out[outOff + 1] = s1;
         out[outOff + 2] = s2;
         out[outOff + 3] = s3;
+    }
+
+    /**
+     * The specification of {@link #matmul} (and, with one token, {@link #matvec}): each row decoded by
+     * the format's scalar decoder and dotted with each token in double precision. For tests.
+     */
+    public static void matmulScalar(Tensor w, float[] x, int tokens, float[] out) {
+        int rows = w.rows();
+        int cols = w.cols();
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            w.format().decodeScalar(w.data(), r * w.rowBytes(), row, 0, cols);
+            for (int t = 0; t < tokens; t++) {
+                double s = 0;
+                for (int i = 0; i < cols; i++) {
+                    s += (double) row[i] * x[t * cols + i];
+                }
+                out[t * rows + r] = (float) s;
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.jquant.model;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Element-wise operations of the forward pass over flat row-major activation arrays. */
@@ -14,12 +15,23 @@ final class Ops {
     static void rmsNorm(float[] x, float[] weight, float[] out, int rows, int n, float eps) {
         for (int r = 0; r < rows; r++) {
             int off = r * n;
-            double ss = 0;
-            for (int i = 0; i < n; i++) {
+            FloatVector ssV = FloatVector.zero(S);
+            int i = 0;
+            int upper = S.loopBound(n);
+            for (; i < upper; i += S.length()) {
+                FloatVector v = FloatVector.fromArray(S, x, off + i);
+                ssV = v.fma(v, ssV);
+            }
+            double ss = ssV.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
                 ss += (double) x[off + i] * x[off + i];
             }
             float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
-            for (int i = 0; i < n; i++) {
+            FloatVector sv = FloatVector.broadcast(S, scale);
+            for (i = 0; i < upper; i += S.length()) {
+                FloatVector.fromArray(S, weight, i).mul(FloatVector.fromArray(S, x, off + i).mul(sv)).intoArray(out, off + i);
+            }
+            for (; i < n; i++) {
                 out[off + i] = weight[i] * (x[off + i] * scale);
             }
         }
@@ -44,29 +56,24 @@ final class Ops {
         }
     }
 
-    /** gate = silu(gate) * up. */
+    /** gate = silu(gate) * up; vectorised (the Vector API's EXP is a SIMD math-library call). */
     static void swiglu(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            g.div(one.add(e)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+        }
+        for (; i < n; i++) {
             float g = gate[i];
             gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
         }
     }
 
-    /** In-place softmax over x[0..n). */
+    /** In-place softmax over x[0..n) (the vectorised one of {@link dev.jquant.kernel.Attention}). */
     static void softmax(float[] x, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, x[i]);
-        }
-        float sum = 0;
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) Math.exp(x[i] - max);
-            sum += x[i];
-        }
-        float inv = 1f / sum;
-        for (int i = 0; i < n; i++) {
-            x[i] *= inv;
-        }
+        dev.jquant.kernel.Attention.softmax(x, n);
     }
 
     /** y[yOff..] += a * x[xOff..] over n elements. */

@@ -1,6 +1,7 @@
 package dev.jquant.model;
 
 import dev.jquant.JQuantException;
+import dev.jquant.kernel.Attention;
 import dev.jquant.kernel.MatMul;
 import dev.jquant.kernel.Parallel;
 
@@ -226,29 +227,7 @@ public final class Session {
     }
 
     private void attention(float[] keys, float[] values, Buffers b, int n) {
-        int heads = cfg.heads();
-        int hd = cfg.headDim();
-        int kvDim = cfg.kvDim();
-        int group = heads / cfg.kvHeads();
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.get().forRange(n * heads, 1, (start, end) -> {
-            float[] scores = new float[position + n];
-            for (int item = start; item < end; item++) {
-                int t = item / heads;
-                int h = item % heads;
-                int kvOff = (h / group) * hd;
-                int qOff = t * cfg.qDim() + h * hd;
-                int len = position + t + 1;
-                for (int p = 0; p < len; p++) {
-                    scores[p] = MatMul.dot(b.q, qOff, keys, p * kvDim + kvOff, hd) * scale;
-                }
-                Ops.softmax(scores, len);
-                java.util.Arrays.fill(b.att, qOff, qOff + hd, 0f);
-                for (int p = 0; p < len; p++) {
-                    Ops.axpy(scores[p], values, p * kvDim + kvOff, b.att, qOff, hd);
-                }
-            }
-        });
+        Attention.causal(b.q, keys, values, cfg.heads(), cfg.kvHeads(), cfg.headDim(), position, n, b.att);
     }
 
     /** The same over an encoded cache whose heads are whole blocks: keys multiplied in their format, values decoded per head. */
