@@ -7,8 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The three products of a linear layer {@code y = x W^T} ({@code W [out, in]} row-major, as GGUF
  * stores it; {@code x [n, in]}, {@code y [n, out]}) that training needs: forward, the input gradient
- * {@code dx = dy W} and the weight gradient {@code dW += dy^T x}. Each output element is summed in a
- * fixed order whatever the thread count, so training is bit-for-bit reproducible.
+ * {@code dx = dy W} and the weight gradient {@code dW += dy^T x}. Every output element is one chain
+ * of fused multiply-adds in a fixed order, whatever the thread count, vector width or JIT state (no
+ * sum is split across vector lanes, whose reduction order the JIT may change), so training is
+ * reproducible bit for bit.
  */
 public final class Linear {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
