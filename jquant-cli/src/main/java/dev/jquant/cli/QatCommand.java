@@ -13,7 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import java.util.concurrent.Callable;
 
 @Command(name = "qat", mixinStandardHelpOptions = true,
@@ -37,6 +40,10 @@ final class QatCommand implements Callable<Integer> {
 
     @Option(names = "--format", paramLabel = "TYPE", description = "any storage format instead of --bits/--group: Q2_K, Q3_K, Q4_0, IQ4_NL, NF4, ...")
     String format;
+
+    @Option(names = "--keep", paramLabel = "PATTERN",
+            description = "leave tensors whose name matches this regular expression as they are (repeatable)")
+    List<String> keep = new ArrayList<>();
 
     @Option(names = "--distill", description = "train towards the original model's output distribution (KL) instead of the text's next tokens")
     boolean distill;
@@ -72,7 +79,8 @@ final class QatCommand implements Callable<Integer> {
         Trainer.Options options = new Trainer.Options(batch, seq, 1, steps, new LearningRate(lr, lr / 10, warmup, steps),
                 0f, 0.9f, 0.95f, 1e-8f, 1f, seed, 0);
         Progress progress = new Progress("step", quiet);
-        QuantizationAwareTraining.Result r = QuantizationAwareTraining.run(model, data, out, target, distill, options,
+        QuantizationAwareTraining.Result r = QuantizationAwareTraining.run(model, data, out, target,
+                keep.stream().map(Pattern::compile).toList(), distill, options,
                 s -> progress.update(s.step(), s.steps(), String.format(Locale.ROOT, "loss %.4f  lr %.2e  %.0f tok/s",
                         s.loss(), s.lr(), s.tokensPerSecond())));
         progress.done();

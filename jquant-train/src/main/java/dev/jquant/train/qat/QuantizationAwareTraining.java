@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Quantization-aware training of a GGUF model, as {@code jquant qat} runs it: every matrix is planned
@@ -39,8 +40,9 @@ public final class QuantizationAwareTraining {
     private QuantizationAwareTraining() {
     }
 
-    public static Result run(Path model, Path data, Path out, Format format, boolean distill, Trainer.Options options,
-                             Trainer.Listener listener) {
+    /** @param keep name patterns of tensors left as they are (neither fake-quantized nor quantized) */
+    public static Result run(Path model, Path data, Path out, Format format, List<Pattern> keep, boolean distill,
+                             Trainer.Options options, Trainer.Listener listener) {
         String text = readText(data);
         try (Checkpoint source = JQuant.load(model)) {
             if (!source.sourceFormat().equals("gguf")) {
@@ -49,7 +51,7 @@ public final class QuantizationAwareTraining {
             if (source.tokenizer() == null) {
                 throw new JQuantException(model + ": the model has no tokenizer to read the training text with");
             }
-            RtnPlanner planner = new RtnPlanner(format, null, null, List.of());
+            RtnPlanner planner = new RtnPlanner(format, null, null, keep);
             Map<String, Format> formats = new HashMap<>();
             for (TensorPlan plan : planner.plan(source)) {
                 formats.put(plan.name(), plan.target());

@@ -57,7 +57,7 @@ class QuantizationAwareTrainingTest {
         Trainer.Options opt = new Trainer.Options(4, 64, 1, 30, new LearningRate(1e-3f, 1e-4f, 3, 30), 0f, 0.9f, 0.95f,
                 1e-8f, 1f, 7, 0);
         QuantizationAwareTraining.Result r = QuantizationAwareTraining.run(SharedData.stories260k(), text, out, int3,
-                false, opt, null);
+                java.util.List.of(), false, opt, null);
         assertTrue(r.lastLoss() < r.firstLoss() - 0.1, r.firstLoss() + " -> " + r.lastLoss());
         try (Checkpoint q = JQuant.load(out); Checkpoint f = JQuant.load(SharedData.stories260k())) {
             assertEquals(int3, q.tensor("blk.0.ffn_down.weight").format());

@@ -1,0 +1,62 @@
+package dev.jquant.bench;
+
+import dev.jquant.format.*;
+import dev.jquant.kernel.*;
+import dev.jquant.tensor.Tensor;
+import java.lang.foreign.*;
+import java.lang.management.*;
+import java.util.*;
+
+/**
+ * Kernel timings in thread CPU time, for a machine shared with other work where wall-clock JMH
+ * numbers mostly measure the scheduler: the best of five batches, single thread.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector [the jquant.jvm.flags CompileCommands] -cp jquant-bench/target/benchmarks.jar \
+ *     dev.jquant.bench.KernelProbe matvec|matmul|decode F32,F16,Q8_0,Q4_0,Q4_K,Q6_K TOKENS
+ * </pre>
+ * A 2048 x 2048 weight per format: matvec reports weight GB/s, matmul GFLOP/s over TOKENS tokens,
+ * decode the vectorised against the scalar row decoder.
+ */
+public final class KernelProbe {
+    private static final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    interface Op { void run(); }
+    static double cpuMs(Op op, int reps) {
+        for (int i = 0; i < Math.max(3, reps / 2); i++) op.run();
+        double best = Double.MAX_VALUE;
+        for (int k = 0; k < 5; k++) {
+            long t0 = mx.getCurrentThreadCpuTime();
+            for (int i = 0; i < reps; i++) op.run();
+            best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) / 1e6 / reps);
+        }
+        return best;
+    }
+    public static void main(String[] a) {
+        Parallel.setThreads(1);
+        String mode = a[0];
+        int rows = 2048, cols = 2048;
+        Arena arena = Arena.ofShared();
+        Random rnd = new Random(1);
+        for (String fn : a[1].split(",")) {
+            Format f = Formats.byName(fn);
+            long rb = f.rowBytes(cols);
+            MemorySegment seg = arena.allocate(rb * rows, 64);
+            float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) { for (int i = 0; i < cols; i++) row[i] = (float) rnd.nextGaussian() * 0.02f; f.encode(row, 0, cols, seg, r * rb); }
+            Tensor w = new Tensor("w", f, new long[]{rows, cols}, seg);
+            int tokens = Integer.parseInt(a[2]);
+            float[] x = new float[tokens * cols]; for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            float[] out = new float[tokens * rows];
+            float[] dec = new float[cols];
+            switch (mode) {
+                case "matmul" -> { double ms = cpuMs(() -> MatMul.matmul(w, x, tokens, out), 3);
+                    System.out.printf("%-6s matmul %dx%d x %d tokens: %.2f ms cpu, %.1f GFLOP/s%n", fn, rows, cols, tokens, ms, 2.0 * rows * cols * tokens / ms / 1e6); }
+                case "matvec" -> { double ms = cpuMs(() -> MatMul.matvec(w, x, out), 20);
+                    System.out.printf("%-6s matvec %dx%d: %.3f ms cpu, %.1f GB/s%n", fn, rows, cols, ms, rb * rows / ms / 1e6); }
+                case "decode" -> { double ms = cpuMs(() -> { for (int r = 0; r < rows; r++) f.decode(seg, r * rb, dec, 0, cols); }, 5);
+                    double ms2 = cpuMs(() -> { for (int r = 0; r < rows; r++) f.decodeScalar(seg, r * rb, dec, 0, cols); }, 5);
+                    System.out.printf("%-6s decode %d rows: vector %.3f ms, scalar %.3f ms cpu%n", fn, rows, ms, ms2); }
+            }
+        }
+    }
+}
