@@ -7,7 +7,10 @@ import picocli.CommandLine.Command;
 /** The {@code jquant} command line. Each subcommand is a thin shell over the public Java API. */
 @Command(name = "jquant", mixinStandardHelpOptions = true, version = "jquant 0.1.0",
         description = "Quantize, measure, run and serve large language models, in pure Java.",
-        subcommands = {GenerateCommand.class, ChatCommand.class, TokenizeCommand.class, PerplexityCommand.class, InspectCommand.class, BenchCommand.class, EvalCommand.class, QuantizeCommand.class, SynthCommand.class, CompareCommand.class, DemoCommand.class, TaskCommand.class,
+        subcommands = {GenerateCommand.class, ChatCommand.class, TokenizeCommand.class, PerplexityCommand.class,
+                InspectCommand.class, BenchCommand.class, EvalCommand.class, QuantizeCommand.class, SynthCommand.class,
+                CompareCommand.class, DemoCommand.class, TaskCommand.class,
+                GenCorpusCommand.class, TrainTokenizerCommand.class, TrainCommand.class, QatCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -5,6 +5,7 @@ import dev.jquant.MemoryStats;
 import dev.jquant.format.Formats;
 import dev.jquant.format.IntFormat;
 import dev.jquant.model.Checkpoint;
+import dev.jquant.model.TensorNames;
 import dev.jquant.model.Transformer;
 import dev.jquant.quantize.CalibrationText;
 import dev.jquant.quantize.ModelWriter;
@@ -12,6 +13,7 @@ import dev.jquant.quantize.OutputDivergence;
 import dev.jquant.quantize.feedback.Feedback;
 import dev.jquant.quantize.hqq.Hqq;
 import dev.jquant.quantize.mixed.MixedPrecision;
+import dev.jquant.quantize.mixed.Setting;
 import dev.jquant.quantize.outlier.OutlierSplit;
 import dev.jquant.quantize.recipe.Presets;
 import dev.jquant.quantize.recipe.Recipe;
@@ -19,7 +21,6 @@ import dev.jquant.quantize.recipe.RecipeQuantizer;
 import dev.jquant.quantize.w8a8.ActivationMode;
 import dev.jquant.quantize.w8a8.Int8Methods;
 import dev.jquant.quantize.w8a8.W8A8;
-import dev.jquant.model.TensorNames;
 import dev.jquant.tensor.Tensor;
 import picocli.CommandLine.Option;
 
@@ -70,10 +71,25 @@ final class PtqOptions {
 
     private CalibrationSpec calibration;
 
+    /** Calibration windows the mixed-precision search measures KL on (each candidate runs the model over them). */
+    private static final int SENSITIVITY_WINDOWS = 4;
+
     /** Methods these options run besides the int8 ones: per-tensor integer formats. */
     static final List<String> INT_METHODS = List.of("hqq", "feedback");
     /** Their format when --format is not given. */
     private static final String DEFAULT_INT_FORMAT = "INT4_G64_ASYM_F16";
+
+    /** The GPTQ/AWQ rule of the chosen recipe or preset, which the layer-wise pipeline runs; empty otherwise. */
+    java.util.Optional<Recipe.Rule> layerwisePreset() {
+        if (recipe == null && preset == null) {
+            return java.util.Optional.empty();
+        }
+        if (recipe != null) {
+            return RecipeQuantizer.layerwiseRule(Recipe.load(recipe));
+        }
+        return Presets.LAYERWISE.contains(preset) ? RecipeQuantizer.layerwiseRule(Presets.preset(preset, null))
+                : java.util.Optional.empty();
+    }
 
     /** Whether these options, not plain RTN, decide what happens. */
     boolean active(String method) {
@@ -132,7 +148,7 @@ final class PtqOptions {
                 q = Hqq.DEFAULT.quantize(c, f, arena);
             } else {
                 List<int[]> windows = CalibrationText.windows(calibration.calib(), c.tokenizer(), calibration.samples(),
-                calibration.seqLen(), calibration.seed());
+                        calibration.seqLen(), calibration.seed());
                 q = new Feedback(f, !noRounding, maxPasses).quantize(c, windows, arena, (layer, passes, before, after) ->
                         System.out.printf("block %d: %d passes, output error %.3e -> %.3e%n", layer, passes, before, after));
             }
@@ -140,9 +156,15 @@ final class PtqOptions {
         }
     }
 
-    private static long perTensor(Checkpoint c, Recipe r, Path out) {
+    private List<int[]> windows(Checkpoint c) {
+        return CalibrationText.windows(calibration.calib(), c.tokenizer(), calibration.samples(),
+                Math.min(calibration.seqLen(), c.config().contextLength()), calibration.seed());
+    }
+
+    private long perTensor(Checkpoint c, Recipe r, Path out) {
         try (Arena arena = Arena.ofShared()) {
-            return ModelWriter.write(c, RecipeQuantizer.apply(c, r, arena), out);
+            Setting.Hessians hessians = RecipeQuantizer.needsHessians(r) ? MixedPrecision.hessians(c, windows(c)) : null;
+            return ModelWriter.write(c, RecipeQuantizer.apply(c, r, hessians, arena), out);
         }
     }
 
@@ -156,12 +178,15 @@ final class PtqOptions {
         }
         long budget = targetBpw != null ? MixedPrecision.budgetForBitsPerWeight(c, linears, targetBpw)
                 : MixedPrecision.budgetForTotalSize(c, linears, targetSize);
-        List<int[]> windows = CalibrationText.windows(calibration.calib(), c.tokenizer(), calibration.samples(),
-                calibration.seqLen(), calibration.seed());
-        OutputDivergence.Reference reference = OutputDivergence.Reference.of(new Transformer(c), windows, calibration.seqLen() / 2);
+        List<int[]> windows = windows(c);
+        // every window feeds the GPTQ Hessians; the KL of each candidate is measured on the first few only
+        List<int[]> scored = windows.subList(0, Math.min(SENSITIVITY_WINDOWS, windows.size()));
+        OutputDivergence.Reference reference = OutputDivergence.Reference.of(new Transformer(c), scored,
+                windows.getFirst().length / 2);
+        Setting.Hessians hessians = MixedPrecision.hessians(c, windows);
         Progress progress = new Progress("sensitivity", false);
         try (Arena arena = Arena.ofShared()) {
-            MixedPrecision.Result r = MixedPrecision.search(c, linears, MixedPrecision.defaultCandidates(), reference, budget,
+            MixedPrecision.Result r = MixedPrecision.search(c, linears, MixedPrecision.defaultCandidates(true), reference, hessians, budget,
                     (done, total, tensor, setting, kl) -> progress.update(done, total, tensor + " " + setting.label()), arena);
             progress.done();
             Map<String, Tensor> tensors = r.tensors();

@@ -20,7 +20,7 @@ class CompareCommandsTest {
     void compareWritesEveryFileAndPrintsTheTableWithUnavailableCombinations(@TempDir Path dir) throws Exception {
         String text = SharedData.file("tinystories/tinystories-dev.txt").toString();
         CliRun r = CliRun.of("compare", "--model", SharedData.stories260k().toString(), "--calib", text, "--eval", text,
-                "--out", dir.toString(), "--methods", "rtn,awq", "--bits", "8", "--formats", "Q4_0", "--ctx", "64",
+                "--out", dir.toString(), "--methods", "rtn,hqq", "--bits", "8", "--formats", "Q4_0", "--ctx", "64",
                 "--chunks", "1", "--calib-chunks", "1", "--speed-prompt-tokens", "0", "--threads", "1");
         assertEquals(0, r.exitCode(), r.err());
         for (String f : new String[] {"results.json", "results.csv", "results.md", "report.html"}) {

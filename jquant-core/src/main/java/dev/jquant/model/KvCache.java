@@ -60,7 +60,7 @@ sealed interface KvCache permits KvCache.Floats, KvCache.Encoded {
      * Rows encoded in a block format. With head dimensions that are a multiple of the block (64, 128:
      * every real model) each block lies within one head, so keys are multiplied where they lie by the
      * format's own dot product and values are decoded a head at a time; smaller heads share blocks,
-     * so a layer's rows are decoded once per forward pass instead.
+     * and F16 has none, so there a layer's rows are decoded once per forward pass instead.
      */
     final class Encoded implements KvCache {
         private final Format format;
@@ -96,17 +96,20 @@ sealed interface KvCache permits KvCache.Floats, KvCache.Encoded {
             return 2L * keys.length * keys[0].byteSize();
         }
 
-        /** Whether a head of {@code headDim} elements starting at {@code kvOff} is a whole number of blocks. */
-        boolean aligned(int kvOff, int headDim) {
-            return kvOff % format.blockSize() == 0 && headDim % format.blockSize() == 0;
+        /**
+         * Whether heads of {@code headDim} elements are multiplied where they lie: block formats whose
+         * blocks fall inside heads. F16 (no blocks) and heads sharing blocks are decoded a layer at a time.
+         */
+        boolean dotsInPlace(int headDim) {
+            return format.blockSize() > 1 && headDim % format.blockSize() == 0;
         }
 
-        /** q · key of one head at one position; the head must be {@link #aligned}. */
+        /** q · key of one head at one position, on the stored bytes ({@link #dotsInPlace}). */
         float keyDot(int layer, int position, int kvOff, float[] q, int qOff, int headDim) {
             return format.dot(keys[layer], position * rowBytes + format.rowBytes(kvOff), q, qOff, headDim);
         }
 
-        /** Decodes one head's value of a head that is {@link #aligned} into {@code dst[0..headDim)}. */
+        /** Decodes one head's value ({@link #dotsInPlace} layouts) into {@code dst[0..headDim)}. */
         void decodeValue(int layer, int position, int kvOff, int headDim, float[] dst) {
             format.decode(values[layer], position * rowBytes + format.rowBytes(kvOff), dst, 0, headDim);
         }

@@ -221,7 +221,7 @@ public final class Session {
     private void attention(int l, Buffers b, int n) {
         switch (cache) {
             case KvCache.Floats f -> attention(f.keys()[l], f.values()[l], b, n);
-            case KvCache.Encoded e when e.aligned(0, cfg.headDim()) -> attention(e, l, b, n);
+            case KvCache.Encoded e when e.dotsInPlace(cfg.headDim()) -> attention(e, l, b, n);
             case KvCache.Encoded e -> attention(e.decodeRows(false, l, position + n), e.decodeRows(true, l, position + n), b, n);
         }
     }

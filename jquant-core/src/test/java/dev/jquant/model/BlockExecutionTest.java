@@ -33,7 +33,8 @@ class BlockExecutionTest {
             assertEquals(0, s.position(), "block execution leaves the position alone");
             float[][] actual = s.logits(hidden, tokens.length, 0);
             for (int t = 0; t < tokens.length; t++) {
-                assertArrayEquals(expected[t], actual[t], 0f, "position " + t);
+                // the same arithmetic, but a vector reduction may add lanes in another order once the JIT recompiles it
+                assertArrayEquals(expected[t], actual[t], 1e-5f, "position " + t);
             }
         }
     }

@@ -14,10 +14,10 @@ class CandidateCatalogTest {
 
     @Test
     void methodsTimesBitsThenFormatsWithoutDuplicates() {
-        List<CandidateCatalog.Entry> e = CandidateCatalog.resolve(List.of("rtn", "gptq", "RTN"), List.of(8, 4, 7), List.of("Q4_K", "IQ4_NL"));
+        List<CandidateCatalog.Entry> e = CandidateCatalog.resolve(List.of("rtn", "hqq", "RTN"), List.of(8, 4, 7), List.of("Q4_K", "IQ4_NL"));
         List<String> names = e.stream().map(x -> x instanceof CandidateCatalog.Planned p ? p.candidate().name()
                 : x.method() + "@" + x.setting()).toList();
-        assertEquals(List.of("rtn-q8_0", "rtn-q4_k", "rtn@7-bit", "gptq@8-bit", "gptq@4-bit", "gptq@7-bit", "rtn-iq4_nl"), names);
+        assertEquals(List.of("rtn-q8_0", "rtn-q4_k", "rtn@7-bit", "hqq@8-bit", "hqq@4-bit", "hqq@7-bit", "rtn-iq4_nl"), names);
         CandidateCatalog.Unavailable seven = assertInstanceOf(CandidateCatalog.Unavailable.class, e.get(2));
         assertTrue(seven.reason().contains("7 bits"), seven.reason());
         assertInstanceOf(CandidateCatalog.Unavailable.class, e.get(3));

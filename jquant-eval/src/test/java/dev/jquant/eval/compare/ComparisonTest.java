@@ -40,7 +40,7 @@ class ComparisonTest {
     @Test
     void everyRequestedConfigurationIsARowAndFailuresAreNotFatal() {
         Map<String, String> status = result.rows().stream().collect(Collectors.toMap(ConfigResult::name, ConfigResult::status));
-        assertEquals(Map.of("rtn-q8_0", "ok", "rtn-q2_k", "ok", "gptq-8-bit", "unavailable", "gptq-2-bit", "unavailable",
+        assertEquals(Map.of("rtn-q8_0", "ok", "rtn-q2_k", "ok", "hqq-8-bit", "unavailable", "hqq-2-bit", "unavailable",
                 "broken-4", "failed"), status);
         assertTrue(row("broken-4").message().contains("boom"));
         List<ConfigResult> ok = result.rows().stream().filter(ConfigResult::ok).toList();

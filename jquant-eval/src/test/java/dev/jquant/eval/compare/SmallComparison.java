@@ -54,7 +54,7 @@ public final class SmallComparison {
             }
             Path text = text();
             List<CandidateCatalog.Entry> entries = new ArrayList<>(
-                    CandidateCatalog.resolve(List.of("rtn", "gptq"), List.of(8, 2), List.of()));
+                    CandidateCatalog.resolve(List.of("rtn", "hqq"), List.of(8, 2), List.of()));
             entries.add(new CandidateCatalog.Planned(new Broken()));
             Comparison.Options options = new Comparison.Options(128, 2, 1, 16, 4, null, false, List.of(), null);
             result = Comparison.run(SharedData.stories260k(), text, text, out, entries, options, new Comparison.Listener() {

@@ -6,6 +6,8 @@ import dev.jquant.format.ScaleType;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.model.Transformer;
 import dev.jquant.quantize.OutputDivergence;
+import dev.jquant.quantize.calibrate.CalibrationSet;
+import dev.jquant.quantize.calibrate.Calibrator;
 import dev.jquant.quantize.recipe.Recipe;
 import dev.jquant.tensor.Tensor;
 
@@ -40,10 +42,17 @@ public final class MixedPrecision {
 
     /**
      * The default candidates: HQQ at 3 to 8 bits, with a scale and zero point per group of 64 or per
-     * row (the cheapest for rows that are not a multiple of 64), and per group of 32 at 4 and 5 bits.
+     * row (the cheapest for rows that are not a multiple of 64), and per group of 32 at 4 and 5 bits;
+     * with calibration Hessians also GPTQ at 3, 4 and 5 bits per row and per group of 64.
      */
-    public static List<Setting> defaultCandidates() {
+    public static List<Setting> defaultCandidates(boolean withGptq) {
         List<Setting> s = new ArrayList<>();
+        if (withGptq) {
+            for (int bits : new int[] {3, 4, 5}) {
+                s.add(new Setting("gptq", new IntFormat(bits, IntFormat.ROW, false, ScaleType.F16)));
+                s.add(new Setting("gptq", new IntFormat(bits, 64, false, ScaleType.F16)));
+            }
+        }
         for (int bits : new int[] {3, 4, 5, 6, 8}) {
             s.add(new Setting("hqq", new IntFormat(bits, IntFormat.ROW, false, ScaleType.F16)));
             s.add(new Setting("hqq", new IntFormat(bits, 64, false, ScaleType.F16)));
@@ -51,6 +60,16 @@ public final class MixedPrecision {
         s.add(new Setting("hqq", new IntFormat(4, 32, false, ScaleType.F16)));
         s.add(new Setting("hqq", new IntFormat(5, 32, false, ScaleType.F16)));
         return s;
+    }
+
+    /** Hessians of every linear input of the full-precision model on {@code windows}, for gptq settings. */
+    public static Setting.Hessians hessians(Checkpoint model, List<int[]> windows) {
+        int length = windows.stream().mapToInt(w -> w.length).max().orElseThrow();
+        Calibrator c = Calibrator.run(new Transformer(model), new CalibrationSet(windows, length), true, 0);
+        return name -> {
+            String[] parts = name.split("\\.", 3);
+            return c.stats(Integer.parseInt(parts[1]), parts[2]).hessian();
+        };
     }
 
     /** Bytes the searched tensors may take so that they average {@code bitsPerWeight}. */
@@ -71,9 +90,16 @@ public final class MixedPrecision {
     }
 
     public static Result search(Checkpoint model, List<String> tensors, List<Setting> candidates,
-                                OutputDivergence.Reference reference, long budgetBytes, Sensitivity.Listener listener,
-                                Arena arena) {
-        Sensitivity table = Sensitivity.measure(model, tensors, candidates, reference, listener);
+                                OutputDivergence.Reference reference, Setting.Hessians hessians, long budgetBytes,
+                                Sensitivity.Listener listener, Arena arena) {
+        long smallest = tensors.stream().mapToLong(n -> candidates.stream()
+                .mapToLong(c -> c.bytes(model.tensor(n))).min().orElseThrow()).sum();
+        if (smallest > budgetBytes) {
+            // refuse before the (long) sensitivity measurement
+            throw new JQuantException("the budget of " + budgetBytes + " bytes is below the smallest candidate mix ("
+                    + smallest + " bytes)");
+        }
+        Sensitivity table = Sensitivity.measure(model, tensors, candidates, reference, hessians, listener);
         int[] choice = BudgetAllocator.allocate(table, budgetBytes);
         Map<String, Tensor> quantized = new LinkedHashMap<>();
         List<Recipe.Rule> rules = new ArrayList<>();
@@ -81,7 +107,7 @@ public final class MixedPrecision {
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = model.tensor(tensors.get(i));
             Setting s = candidates.get(choice[i]);
-            quantized.put(t.name(), s.apply(t, arena));
+            quantized.put(t.name(), s.apply(t, arena, hessians));
             rules.add(Recipe.Rule.of("^" + t.name().replace(".", "\\.") + "$", s.method(), s.format().name()));
             params += t.elementCount();
         }

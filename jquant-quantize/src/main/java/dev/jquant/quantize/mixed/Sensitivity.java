@@ -26,7 +26,8 @@ public record Sensitivity(List<String> tensors, List<Setting> settings, double[]
     }
 
     public static Sensitivity measure(Checkpoint model, List<String> tensors, List<Setting> settings,
-                                      OutputDivergence.Reference reference, Listener listener) {
+                                      OutputDivergence.Reference reference, Setting.Hessians hessians,
+                                      Listener listener) {
         double[][] kl = new double[tensors.size()][settings.size()];
         long[][] bytes = new long[tensors.size()][settings.size()];
         int done = 0;
@@ -35,7 +36,7 @@ public record Sensitivity(List<String> tensors, List<Setting> settings, double[]
             for (int j = 0; j < settings.size(); j++) {
                 Setting s = settings.get(j);
                 try (Arena arena = Arena.ofShared()) {
-                    Checkpoint one = model.withTensors(Map.of(t.name(), s.apply(t, arena)));
+                    Checkpoint one = model.withTensors(Map.of(t.name(), s.apply(t, arena, hessians)));
                     kl[i][j] = Math.max(0, OutputDivergence.measure(reference, new Transformer(one)).meanKl());
                 }
                 bytes[i][j] = s.bytes(t);

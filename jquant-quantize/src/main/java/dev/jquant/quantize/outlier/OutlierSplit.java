@@ -4,6 +4,7 @@ import dev.jquant.JQuantException;
 import dev.jquant.format.F16;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.model.TensorNames;
+import dev.jquant.quantize.w8a8.ActivationMode;
 import dev.jquant.quantize.w8a8.ActivationRanges;
 import dev.jquant.quantize.w8a8.W8A8;
 import dev.jquant.tensor.Tensor;
@@ -18,10 +19,11 @@ import java.util.stream.IntStream;
  * LLM.int8()-style mixed decomposition (Dettmers et al. 2022): the few input channels whose
  * activations exceed {@code threshold} in calibration stay in 16 bits — their weight columns are
  * stored F16 beside the weight ({@code outlier_columns}, {@code outlier_weight}) — and everything
- * else runs W8A8 with per-token activation scales, which the outliers no longer inflate. Unlike the
- * paper, the columns are chosen once from calibration, not per batch at run time.
+ * else runs W8A8 with activation scales the outliers no longer inflate: per token, or
+ * ({@link ActivationMode#STATIC}) one per tensor from the inlier columns' calibration range. Unlike
+ * the paper, the columns are chosen once from calibration, not per batch at run time.
  */
-public record OutlierSplit(float threshold) {
+public record OutlierSplit(float threshold, ActivationMode mode) {
     public static final float DEFAULT_THRESHOLD = 6.0f;
 
     public OutlierSplit {
@@ -66,5 +68,14 @@ public record OutlierSplit(float threshold) {
             out.put(highName, new Tensor(highName, F16.INSTANCE, new long[] {rows, k}, seg));
         }
         out.put(w.name(), W8A8.int8Weight(w.name(), values, rows, cols, arena));
+        if (mode == ActivationMode.STATIC) {
+            float inlierMax = 0;
+            for (int c = 0; c < cols; c++) {
+                if (actMax[c] <= threshold) {
+                    inlierMax = Math.max(inlierMax, actMax[c]);
+                }
+            }
+            W8A8.putStaticScale(out, w.name(), inlierMax, arena);
+        }
     }
 }

@@ -11,6 +11,8 @@ import java.util.List;
 public final class Presets {
     public static final List<String> NAMES = List.of("w8a8-smoothquant", "w4a16-gptq-g128", "w4a16-awq-g128", "nf4",
             "hqq-int4-g64", "q4_k_m");
+    /** The presets that name a layer-wise method (run by the layer-wise pipeline, not by {@link RecipeQuantizer#apply}). */
+    public static final List<String> LAYERWISE = List.of("w4a16-gptq-g128", "w4a16-awq-g128");
     /** The linear weights of the decoder blocks. */
     static final String BLOCK_LINEARS = "^blk\\.\\d+\\.(attn_(q|k|v|output)|ffn_(gate|up|down))\\.weight$";
 

@@ -13,26 +13,47 @@ import dev.jquant.tensor.Tensor;
 
 import java.lang.foreign.Arena;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * Applies a recipe's per-tensor rules (methods {@code rtn} and {@code hqq}, which need no
  * calibration) to a checkpoint. Recipes naming a calibrated whole-model method (w8a8,
- * smoothquant, int8-outlier) run through {@link Int8Methods}; GPTQ and AWQ come with the
- * layer-wise pipeline and are refused here.
+ * smoothquant, int8-outlier) run through {@link Int8Methods}; a recipe of one rule naming a
+ * layer-wise method (gptq, awq) is handed to the layer-wise pipeline ({@link #layerwiseRule}).
  */
 public final class RecipeQuantizer {
-    private static final Set<String> PER_TENSOR = Set.of("rtn", "hqq");
+    private static final Set<String> PER_TENSOR = Set.of("rtn", "hqq", "gptq");
+    private static final Set<String> LAYERWISE = Set.of("gptq", "awq");
 
     private RecipeQuantizer() {
+    }
+
+    /**
+     * The rule of a recipe that is one layer-wise method (gptq or awq) with integer parameters over
+     * the block linears, or empty. Layer-wise methods run block by block over the whole model, so a
+     * recipe mixing them with other rules is refused.
+     */
+    public static java.util.Optional<Recipe.Rule> layerwiseRule(Recipe recipe) {
+        List<Recipe.Rule> active = recipe.rules().stream().filter(r -> !r.keep()).toList();
+        // gptq with a format per tensor (as mixed precision writes) is a per-tensor rule
+        if (active.stream().noneMatch(r -> LAYERWISE.contains(r.method()) && r.format() == null)) {
+            return java.util.Optional.empty();
+        }
+        Recipe.Rule r = active.getFirst();
+        if (active.size() != 1 || r.bits() == null) {
+            throw new JQuantException("recipe " + recipe.name() + ": gptq and awq take one rule with bits (and group, "
+                    + "symmetric) for all block linears");
+        }
+        return java.util.Optional.of(r);
     }
 
     /** The whole-model int8 method a recipe asks for, or null when all its methods are per-tensor. */
     public static String wholeModelMethod(Recipe recipe) {
         String found = null;
         for (Recipe.Rule r : recipe.rules()) {
-            if (r.keep() || PER_TENSOR.contains(r.method())) {
+            if (r.keep() || PER_TENSOR.contains(r.method()) || LAYERWISE.contains(r.method())) {
                 continue;
             }
             if (!Int8Methods.NAMES.contains(r.method())) {
@@ -49,8 +70,17 @@ public final class RecipeQuantizer {
         return found;
     }
 
-    /** The quantized tensors (only those a rule changes). */
-    public static Map<String, Tensor> apply(Checkpoint model, Recipe recipe, Arena arena) {
+    /** Whether some rule is a per-tensor gptq rule, which needs calibration Hessians. */
+    public static boolean needsHessians(Recipe recipe) {
+        return recipe.rules().stream().anyMatch(r -> !r.keep() && "gptq".equals(r.method()) && r.format() != null);
+    }
+
+    /** The quantized tensors (only those a rule changes); {@code hessians} only for per-tensor gptq rules. */
+    public static Map<String, Tensor> apply(Checkpoint model, Recipe recipe, Setting.Hessians hessians, Arena arena) {
+        if (layerwiseRule(recipe).isPresent()) {
+            throw new JQuantException("recipe " + recipe.name() + " uses " + layerwiseRule(recipe).get().method()
+                    + ", which runs in the layer-wise pipeline (LayerwiseQuantizer)");
+        }
         if (wholeModelMethod(recipe) != null) {
             throw new JQuantException("recipe " + recipe.name() + " uses " + wholeModelMethod(recipe)
                     + ", which needs calibration: run it through Int8Methods");
@@ -62,7 +92,7 @@ public final class RecipeQuantizer {
                     throw new JQuantException("recipe " + recipe.name() + ": rule '" + r.pattern() + "' matches the 1-D tensor "
                             + t.name() + "; only matrices are quantized");
                 }
-                out.put(t.name(), setting(r, t.cols()).apply(t, arena));
+                out.put(t.name(), setting(r, t.cols()).apply(t, arena, hessians));
             });
         }
         return out;

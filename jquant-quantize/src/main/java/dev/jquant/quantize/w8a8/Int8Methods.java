@@ -43,7 +43,7 @@ public final class Int8Methods {
             Map<String, Tensor> replaced = switch (options.method().toLowerCase(Locale.ROOT)) {
                 case "w8a8" -> W8A8.quantize(source, ranges, options.mode(), arena);
                 case "smoothquant" -> new SmoothQuant(options.alpha(), options.mode()).quantize(source, ranges, arena);
-                case "int8-outlier" -> new OutlierSplit(options.outlierThreshold()).quantize(source, ranges, arena);
+                case "int8-outlier" -> new OutlierSplit(options.outlierThreshold(), options.mode()).quantize(source, ranges, arena);
                 default -> throw new JQuantException("unknown int8 method '" + options.method() + "'");
             };
             return ModelWriter.write(source, replaced, out);

@@ -39,8 +39,10 @@ class Stories260kMixedPrecisionTest {
             List<String> linears = linears(model);
             long budget = MixedPrecision.budgetForBitsPerWeight(model, linears, 4.5);
 
-            MixedPrecision.Result mix = MixedPrecision.search(model, linears, MixedPrecision.defaultCandidates(),
-                    calibration, budget, null, arena);
+            List<int[]> calibrationWindows = windows(tokens, tokens.length / 2, 2, 256);
+            Setting.Hessians hessians = MixedPrecision.hessians(model, calibrationWindows);
+            MixedPrecision.Result mix = MixedPrecision.search(model, linears, MixedPrecision.defaultCandidates(true),
+                    calibration, hessians, budget, null, arena);
             double mixKl = OutputDivergence.measure(eval, new Transformer(model.withTensors(mix.tensors()))).meanKl();
             System.out.printf("mixed %.3f bpw: eval KL %.5f (calibration: predicted %.5f, measured %.5f)%n",
                     mix.bitsPerWeight(), mixKl, mix.predictedKl(), mix.measuredKl());
@@ -50,7 +52,7 @@ class Stories260kMixedPrecisionTest {
                 Map<String, Tensor> q = new HashMap<>();
                 long bytes = 0;
                 for (String n : linears) {
-                    q.put(n, uniform.apply(model.tensor(n), arena));
+                    q.put(n, uniform.apply(model.tensor(n), arena, hessians));
                     bytes += q.get(n).byteSize();
                 }
                 double kl = OutputDivergence.measure(eval, new Transformer(model.withTensors(q))).meanKl();
@@ -72,6 +74,8 @@ class Stories260kMixedPrecisionTest {
         s.add(new Setting("hqq", Formats.byName("INT4_G64_ASYM_F16")));
         s.add(new Setting("hqq", Formats.byName("INT4_G128_ASYM_F16")));
         s.add(new Setting("hqq", Formats.byName("INT4_ROW_ASYM_F16")));
+        s.add(new Setting("gptq", Formats.byName("INT4_ROW_ASYM_F16")));
+        s.add(new Setting("gptq", Formats.byName("INT4_G64_ASYM_F16")));
         return s;
     }
 

@@ -54,7 +54,7 @@ class RecipeTest {
                 """);
         Recipe r = Recipe.load(yaml);
         try (Checkpoint model = JQuant.load(SharedData.stories260k()); Arena arena = Arena.ofShared()) {
-            Map<String, Tensor> q = RecipeQuantizer.apply(model, r, arena);
+            Map<String, Tensor> q = RecipeQuantizer.apply(model, r, null, arena);
             assertFalse(q.containsKey("blk.0.ffn_up.weight"), "kept by the first rule");
             assertEquals(new IntFormat(3, 32, false, dev.jquant.format.ScaleType.F16), q.get("blk.1.ffn_up.weight").format());
             assertEquals(NF4.INSTANCE, q.get("blk.2.attn_q.weight").format());
@@ -74,7 +74,9 @@ class RecipeTest {
             JQuantException e = assertThrows(JQuantException.class, () -> Recipe.load(dir.resolve(f)), f);
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
-        assertThrows(JQuantException.class, () -> RecipeQuantizer.wholeModelMethod(Presets.preset("w4a16-gptq-g128", null)));
+        Recipe.Rule gptq = RecipeQuantizer.layerwiseRule(Presets.preset("w4a16-gptq-g128", null)).orElseThrow();
+        assertEquals(List.of("gptq", 4, 128, true), List.of(gptq.method(), gptq.bits(), gptq.group(), gptq.symmetric()));
+        assertFalse(RecipeQuantizer.layerwiseRule(Presets.preset("nf4", null)).isPresent());
         assertEquals("smoothquant", RecipeQuantizer.wholeModelMethod(Presets.preset("w8a8-smoothquant", null)));
     }
 
@@ -84,7 +86,7 @@ class RecipeTest {
         try (Checkpoint model = JQuant.load(SharedData.stories260k());
              Checkpoint llama = JQuant.load(SharedData.file("stories260K/llama.cpp-quantized/s260k-Q4_K_M.gguf"));
              Arena arena = Arena.ofShared()) {
-            Map<String, Tensor> q = RecipeQuantizer.apply(model, Presets.preset("q4_k_m", model.config()), arena);
+            Map<String, Tensor> q = RecipeQuantizer.apply(model, Presets.preset("q4_k_m", model.config()), null, arena);
             for (Tensor t : llama.tensors().values()) {
                 Tensor ours = q.getOrDefault(t.name(), model.tensor(t.name()));
                 assertEquals(t.format(), ours.format(), t.name());

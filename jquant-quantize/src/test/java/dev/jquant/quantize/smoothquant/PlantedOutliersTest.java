@@ -51,12 +51,16 @@ class PlantedOutliersTest {
             double smoothStatic = kl(reference, model.withTensors(
                     new SmoothQuant(0.5, ActivationMode.STATIC).quantize(model, ranges, arena)), eval);
             double split = kl(reference, model.withTensors(
-                    new OutlierSplit(OutlierSplit.DEFAULT_THRESHOLD).quantize(model, ranges, arena)), eval);
+                    new OutlierSplit(OutlierSplit.DEFAULT_THRESHOLD, ActivationMode.DYNAMIC).quantize(model, ranges, arena)), eval);
+            double splitStatic = kl(reference, model.withTensors(
+                    new OutlierSplit(OutlierSplit.DEFAULT_THRESHOLD, ActivationMode.STATIC).quantize(model, ranges, arena)), eval);
             System.out.printf("planted outliers, KL vs F32: W8A8 RTN dynamic %.5f static %.5f; SmoothQuant dynamic %.5f"
-                    + " static %.5f; int8-outlier %.5f%n", plain, plainStatic, smooth, smoothStatic, split);
+                    + " static %.5f; int8-outlier dynamic %.5f static %.5f%n", plain, plainStatic, smooth, smoothStatic, split,
+                    splitStatic);
             assertTrue(smooth < plain / 2, "SmoothQuant " + smooth + " vs W8A8 " + plain);
             assertTrue(smoothStatic < plainStatic / 3, "static SmoothQuant " + smoothStatic + " vs W8A8 " + plainStatic);
             assertTrue(split < plain / 10, "int8-outlier " + split + " vs W8A8 " + plain);
+            assertTrue(splitStatic < plainStatic / 10, "static int8-outlier " + splitStatic + " vs W8A8 " + plainStatic);
         }
     }
 

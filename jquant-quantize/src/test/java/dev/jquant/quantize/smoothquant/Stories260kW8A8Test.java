@@ -45,7 +45,7 @@ class Stories260kW8A8Test {
             OutputDivergence fixed = OutputDivergence.measure(reference, new Transformer(model.withTensors(
                     new SmoothQuant(0.5, ActivationMode.STATIC).quantize(model, ranges, arena))), eval, 256);
             OutputDivergence split = OutputDivergence.measure(reference, new Transformer(model.withTensors(
-                    new OutlierSplit(OutlierSplit.DEFAULT_THRESHOLD).quantize(model, ranges, arena))), eval, 256);
+                    new OutlierSplit(OutlierSplit.DEFAULT_THRESHOLD, ActivationMode.DYNAMIC).quantize(model, ranges, arena))), eval, 256);
             System.out.printf("stories260K PPL: F32 %.4f, SmoothQuant W8A8 dynamic %.4f (KL %.5f), static %.4f (KL %.5f),"
                             + " int8-outlier %.4f (KL %.5f)%n", dynamic.refPpl(), dynamic.ppl(), dynamic.meanKl(), fixed.ppl(),
                     fixed.meanKl(), split.ppl(), split.meanKl());

@@ -1,0 +1,99 @@
+package dev.jquant.cli;
+
+import dev.jquant.JQuantException;
+import dev.jquant.format.Format;
+import dev.jquant.format.Formats;
+import dev.jquant.format.IntFormat;
+import dev.jquant.format.ScaleType;
+import dev.jquant.kernel.Parallel;
+import dev.jquant.train.LearningRate;
+import dev.jquant.train.Trainer;
+import dev.jquant.train.qat.QuantizationAwareTraining;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.concurrent.Callable;
+
+@Command(name = "qat", mixinStandardHelpOptions = true,
+        description = "Quantization-aware training: fine-tune with fake-quantized weights (straight-through estimator), "
+                + "then write the real quantized model.")
+final class QatCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "IN.gguf", description = "the model to quantize")
+    Path model;
+
+    @Option(names = "--out", required = true, paramLabel = "OUT.gguf", description = "the quantized model")
+    Path out;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = "training text; documents separated by blank lines")
+    Path data;
+
+    @Option(names = "--bits", defaultValue = "4", paramLabel = "B", description = "integer bits per weight, 2..8 (default: ${DEFAULT-VALUE})")
+    int bits;
+
+    @Option(names = "--group", defaultValue = "64", paramLabel = "G", description = "weights per scale and zero point (default: ${DEFAULT-VALUE})")
+    int group;
+
+    @Option(names = "--format", paramLabel = "TYPE", description = "any storage format instead of --bits/--group: Q2_K, Q3_K, Q4_0, IQ4_NL, NF4, ...")
+    String format;
+
+    @Option(names = "--keep", paramLabel = "PATTERN",
+            description = "leave tensors whose name matches this regular expression as they are (repeatable)")
+    List<String> keep = new ArrayList<>();
+
+    @Option(names = "--distill", description = "train towards the original model's output distribution (KL) instead of the text's next tokens")
+    boolean distill;
+
+    @Option(names = "--steps", defaultValue = "200", paramLabel = "N", description = "optimizer steps (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--lr", defaultValue = "5e-4", paramLabel = "LR", description = "peak learning rate (default: ${DEFAULT-VALUE})")
+    float lr;
+
+    @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "sequences per step (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--seq", defaultValue = "256", paramLabel = "N", description = "tokens per sequence (default: ${DEFAULT-VALUE})")
+    int seq;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "compute threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = {"-q", "--quiet"}, description = "no progress lines")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        if (threads != null) {
+            Parallel.setThreads(threads);
+        }
+        Format target = format != null ? Formats.byName(format) : intFormat();
+        int warmup = Math.min(steps / 10, 50);
+        Trainer.Options options = new Trainer.Options(batch, seq, 1, steps, new LearningRate(lr, lr / 10, warmup, steps),
+                0f, 0.9f, 0.95f, 1e-8f, 1f, seed, 0);
+        Progress progress = new Progress("step", quiet);
+        QuantizationAwareTraining.Result r = QuantizationAwareTraining.run(model, data, out, target,
+                keep.stream().map(Pattern::compile).toList(), distill, options,
+                s -> progress.update(s.step(), s.steps(), String.format(Locale.ROOT, "loss %.4f  lr %.2e  %.0f tok/s",
+                        s.loss(), s.lr(), s.tokensPerSecond())));
+        progress.done();
+        System.err.printf(Locale.ROOT, "%s: %s, %d steps, %s loss %.4f with round-to-nearest weights, %.4f after; wrote %s (%,d bytes, %.2f bits/weight)%n",
+                model.getFileName(), target.name(), r.steps(), distill ? "distillation" : "training", r.firstLoss(),
+                r.lastLoss(), out, r.written().fileBytes(), r.written().bitsPerWeight());
+        return 0;
+    }
+
+    private Format intFormat() {
+        if (bits < 2 || bits > 8 || group < 8) {
+            throw new JQuantException("--bits must be 2..8 and --group at least 8 (got " + bits + ", " + group + ")");
+        }
+        return new IntFormat(bits, group, false, ScaleType.F16);
+    }
+}
