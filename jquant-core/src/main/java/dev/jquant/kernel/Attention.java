@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>For a prompt the keys of each KV head are first transposed to {@code [hd][positions]}, so the
  * scores of a vector of positions are {@code hd} broadcast FMAs with no horizontal reduction per
- * position; softmax is vectorised; the weighted sum of values keeps the output head in registers.
+ * position; the weighted sum of values keeps the output head in registers.
  * One token (decode) keeps the direct per-position dot products, as transposing the cache would
  * cost as much as the attention itself.
  */
@@ -185,7 +185,10 @@ public final class Attention {
         }
     }
 
-    /** In-place softmax over x[0..n), vectorised (max, EXP, sum, scale). */
+    /**
+     * In-place softmax over x[0..n): vector max and scale, scalar {@code Math.exp} and sum, so the
+     * result is the same in every JIT tier (the Vector API's EXP and reduceLanes(ADD) are not).
+     */
     public static void softmax(float[] x, int n) {
         int upper = S.loopBound(n);
         FloatVector maxV = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -197,15 +200,8 @@ public final class Attention {
         for (; i < n; i++) {
             max = Math.max(max, x[i]);
         }
-        FloatVector m = FloatVector.broadcast(S, max);
-        FloatVector sumV = FloatVector.zero(S);
-        for (i = 0; i < upper; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, i).sub(m).lanewise(VectorOperators.EXP);
-            e.intoArray(x, i);
-            sumV = sumV.add(e);
-        }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
+        float sum = 0;
+        for (i = 0; i < n; i++) {
             x[i] = (float) Math.exp(x[i] - max);
             sum += x[i];
         }

@@ -29,6 +29,20 @@ public final class MatMul {
     private MatMul() {
     }
 
+    /**
+     * The sum of {@code v}'s lanes in lane order. Unlike {@code reduceLanes(ADD)}, whose order differs
+     * between C2's intrinsic (a tree) and the interpreter's and C1's fallback (a loop), this gives the
+     * same float in every JIT tier, so a result does not depend on how warm the JVM was.
+     */
+    public static float sumLanes(FloatVector v, float[] tmp) {
+        v.intoArray(tmp, 0);
+        float s = 0;
+        for (int i = 0; i < S.length(); i++) {
+            s += tmp[i];
+        }
+        return s;
+    }
+
     /** {@code out[r] = W[r] · x} for every row r (decode: one token). */
     public static void matvec(Tensor w, float[] x, float[] out) {
         if (Int8MatMul.handles(w.format())) {
@@ -157,15 +171,16 @@ public final class MatMul {
             c32 = w3.fma(x2, c32);
             c33 = w3.fma(x3, c33);
         }
+        float[] tmp = new float[S.length()];
         float[] s = {
-                c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD),
-                c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD),
-                c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD),
-                c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD),
-                c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD),
-                c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD),
-                c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD),
-                c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD)};
+                sumLanes(c00, tmp), sumLanes(c01, tmp),
+                sumLanes(c02, tmp), sumLanes(c03, tmp),
+                sumLanes(c10, tmp), sumLanes(c11, tmp),
+                sumLanes(c12, tmp), sumLanes(c13, tmp),
+                sumLanes(c20, tmp), sumLanes(c21, tmp),
+                sumLanes(c22, tmp), sumLanes(c23, tmp),
+                sumLanes(c30, tmp), sumLanes(c31, tmp),
+                sumLanes(c32, tmp), sumLanes(c33, tmp)};
         for (; i < n; i++) {
             for (int r = 0; r < 4; r++) {
                 float wv = w[wo + r * n + i];
@@ -188,7 +203,7 @@ public final class MatMul {
         for (int upper = S.loopBound(n); i < upper; i += S.length()) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc, new float[S.length()]);
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }
@@ -209,10 +224,11 @@ public final class MatMul {
             a2 = FloatVector.fromArray(S, tile, to + 2 * cols + i).fma(xv, a2);
             a3 = FloatVector.fromArray(S, tile, to + 3 * cols + i).fma(xv, a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        float[] tmp = new float[S.length()];
+        float s0 = sumLanes(a0, tmp);
+        float s1 = sumLanes(a1, tmp);
+        float s2 = sumLanes(a2, tmp);
+        float s3 = sumLanes(a3, tmp);
         for (; i < cols; i++) {
             float xi = x[xo + i];
             s0 += tile[to + i] * xi;

@@ -22,7 +22,7 @@ final class Ops {
                 FloatVector v = FloatVector.fromArray(S, x, off + i);
                 ssV = v.fma(v, ssV);
             }
-            double ss = ssV.reduceLanes(VectorOperators.ADD);
+            double ss = dev.jquant.kernel.MatMul.sumLanes(ssV, new float[S.length()]);
             for (; i < n; i++) {
                 ss += (double) x[off + i] * x[off + i];
             }
@@ -56,16 +56,9 @@ final class Ops {
         }
     }
 
-    /** gate = silu(gate) * up; vectorised (the Vector API's EXP is a SIMD math-library call). */
+    /** gate = silu(gate) * up (scalar Math.exp: the Vector API's EXP differs between JIT tiers). */
     static void swiglu(float[] gate, float[] up, int n) {
-        int i = 0;
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
-            FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
-            g.div(one.add(e)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             float g = gate[i];
             gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
         }
