@@ -1,5 +1,6 @@
 package dev.jquant.cli;
 
+import dev.jquant.io.TextFiles;
 import dev.jquant.JQuantException;
 import dev.jquant.generate.Conversation;
 import dev.jquant.generate.GenerationOptions;
@@ -45,7 +46,7 @@ final class ChatCommand implements Callable<Integer> {
             if (tok == null) {
                 throw new JQuantException(modelOptions.model + ": the model has no tokenizer; pass one with --tokenizer");
             }
-            String source = templateFile != null ? TokenizeCommand.read(templateFile) : c.chatTemplate();
+            String source = templateFile != null ? TextFiles.read(templateFile) : c.chatTemplate();
             if (source == null) {
                 throw new JQuantException(modelOptions.model + ": the model has no chat template; give one with "
                         + "--chat-template FILE, or use 'jquant generate'");

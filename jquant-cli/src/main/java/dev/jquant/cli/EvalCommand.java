@@ -1,5 +1,6 @@
 package dev.jquant.cli;
 
+import dev.jquant.io.TextFiles;
 import dev.jquant.JQuant;
 import dev.jquant.JQuantException;
 import dev.jquant.MemoryStats;
@@ -61,7 +62,7 @@ final class EvalCommand implements Callable<Integer> {
         if (saveReference != null && reference == null) {
             throw new JQuantException("--save-reference needs --reference");
         }
-        String text = TokenizeCommand.read(file);
+        String text = TextFiles.read(file);
         try (Checkpoint model = modelOptions.load();
              Checkpoint refModel = reference != null ? JQuant.load(reference, modelOptions.tokenizer) : null;
              ReferenceLogProbs saved = referenceLogits != null ? ReferenceLogProbs.open(referenceLogits) : null) {

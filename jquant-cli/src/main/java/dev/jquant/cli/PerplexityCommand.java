@@ -1,5 +1,6 @@
 package dev.jquant.cli;
 
+import dev.jquant.io.TextFiles;
 import dev.jquant.JQuantException;
 import dev.jquant.eval.Perplexity;
 import dev.jquant.model.Checkpoint;
@@ -36,7 +37,7 @@ final class PerplexityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String text = TokenizeCommand.read(file);
+        String text = TextFiles.read(file);
         try (Checkpoint checkpoint = modelOptions.load()) {
             Tokenizer tokenizer = checkpoint.tokenizer();
             if (tokenizer == null) {

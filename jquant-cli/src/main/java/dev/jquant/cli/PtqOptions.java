@@ -1,5 +1,6 @@
 package dev.jquant.cli;
 
+import dev.jquant.quantize.calibrate.CalibrationSet;
 import dev.jquant.JQuantException;
 import dev.jquant.MemoryStats;
 import dev.jquant.format.Formats;
@@ -7,7 +8,6 @@ import dev.jquant.format.IntFormat;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.model.TensorNames;
 import dev.jquant.model.Transformer;
-import dev.jquant.quantize.CalibrationText;
 import dev.jquant.quantize.ModelWriter;
 import dev.jquant.quantize.OutputDivergence;
 import dev.jquant.quantize.feedback.Feedback;
@@ -147,8 +147,8 @@ final class PtqOptions {
             if (method.equals("hqq")) {
                 q = Hqq.DEFAULT.quantize(c, f, arena);
             } else {
-                List<int[]> windows = CalibrationText.windows(calibration.calib(), c.tokenizer(), calibration.samples(),
-                        calibration.seqLen(), calibration.seed());
+                List<int[]> windows = CalibrationSet.fromFile(calibration.calib(), c.tokenizer(), calibration.samples(),
+                        calibration.seqLen(), calibration.seed()).samples();
                 q = new Feedback(f, !noRounding, maxPasses).quantize(c, windows, arena, (layer, passes, before, after) ->
                         System.out.printf("block %d: %d passes, output error %.3e -> %.3e%n", layer, passes, before, after));
             }
@@ -157,8 +157,8 @@ final class PtqOptions {
     }
 
     private List<int[]> windows(Checkpoint c) {
-        return CalibrationText.windows(calibration.calib(), c.tokenizer(), calibration.samples(),
-                Math.min(calibration.seqLen(), c.config().contextLength()), calibration.seed());
+        return CalibrationSet.fromFile(calibration.calib(), c.tokenizer(), calibration.samples(),
+                Math.min(calibration.seqLen(), c.config().contextLength()), calibration.seed()).samples();
     }
 
     private long perTensor(Checkpoint c, Recipe r, Path out) {

@@ -1,5 +1,6 @@
 package dev.jquant.cli;
 
+import dev.jquant.io.TextFiles;
 import dev.jquant.JQuantException;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.tokenizer.Tokenizer;
@@ -8,8 +9,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -47,7 +46,7 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String text = input.text != null ? input.text : read(input.file);
+        String text = input.text != null ? input.text : TextFiles.read(input.file);
         try (Checkpoint checkpoint = modelOptions.load()) {
             Tokenizer tokenizer = checkpoint.tokenizer();
             if (tokenizer == null) {
@@ -70,15 +69,4 @@ final class TokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new JQuantException(file + ": no such file");
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new JQuantException(file + ": not valid UTF-8 text");
-        } catch (IOException e) {
-            throw new JQuantException(file + ": cannot read: " + e.getMessage());
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.jquant.cli;
 
+import dev.jquant.io.TextFiles;
 import dev.jquant.JQuantException;
 import dev.jquant.train.tokenizer.BpeTrainer;
 import picocli.CommandLine.Command;
@@ -24,7 +25,7 @@ final class TrainTokenizerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        BpeTrainer.Vocabulary vocab = BpeTrainer.train(TokenizeCommand.read(data), vocabSize);
+        BpeTrainer.Vocabulary vocab = BpeTrainer.train(TextFiles.read(data), vocabSize);
         String name = out.getFileName().toString();
         if (name.endsWith(".gguf")) {
             vocab.writeGguf(out);

@@ -1,5 +1,6 @@
 package dev.jquant.model;
 
+import dev.jquant.generate.Sampler;
 import dev.jquant.JQuant;
 import dev.jquant.testing.SharedData;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ class Stories260kLogitsTest {
     void logitsAfterBosMatchTheReference() {
         try (Checkpoint c = JQuant.load(SharedData.stories260k())) {
             float[] logits = new Transformer(c).newSession(16).forward(1);
-            assertEquals(403, argmax(logits));
+            assertEquals(403, Sampler.argmax(logits));
             assertEquals(17.023514, logits[403], 2e-5);
             assertEquals(17.267258, logSumExp(logits), 2e-5);
             float[] first = {-6.222914f, 8.404341f, -6.22374f, -6.222545f};
@@ -30,7 +31,7 @@ class Stories260kLogitsTest {
             float[][] logits = new Transformer(c).newSession(16).prefill(new int[] {1, 403, 407, 261, 378});
             int[] argmax = new int[logits.length];
             for (int i = 0; i < logits.length; i++) {
-                argmax[i] = argmax(logits[i]);
+                argmax[i] = Sampler.argmax(logits[i]);
             }
             assertArrayEquals(new int[] {403, 407, 261, 378, 432}, argmax);
             assertEquals(-10.136571, logits[4][0], 2e-5);
@@ -38,15 +39,6 @@ class Stories260kLogitsTest {
         }
     }
 
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 
     static double logSumExp(float[] v) {
         double max = Double.NEGATIVE_INFINITY;

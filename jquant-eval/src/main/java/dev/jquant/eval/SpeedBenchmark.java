@@ -1,5 +1,6 @@
 package dev.jquant.eval;
 
+import dev.jquant.generate.Sampler;
 import dev.jquant.JQuantException;
 import dev.jquant.MemoryStats;
 import dev.jquant.model.Session;
@@ -63,7 +64,7 @@ public final class SpeedBenchmark {
             long t2 = System.nanoTime();
             for (int i = 0; i < genTokens; i++) {
                 float[] logits = s.forward(token);
-                token = argmax(logits);
+                token = Sampler.argmax(logits);
             }
             long t3 = System.nanoTime();
             if (rep >= 0) {
@@ -76,15 +77,6 @@ public final class SpeedBenchmark {
                 MemoryStats.peakRssBytes(), threads);
     }
 
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 
     static double mean(double[] v) {
         double s = 0;

@@ -1,5 +1,6 @@
 package dev.jquant.train;
 
+import dev.jquant.io.TextFiles;
 import dev.jquant.JQuantException;
 import dev.jquant.format.Format;
 import dev.jquant.io.gguf.GgufFile;
@@ -8,7 +9,6 @@ import dev.jquant.tokenizer.Tokenizer;
 import dev.jquant.tokenizer.Tokenizers;
 import dev.jquant.train.tokenizer.BpeTrainer;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,7 +39,7 @@ public final class Pretraining {
 
     /** Trains (or, with {@code resume}, continues training) and writes the model to {@code files.out()}. */
     public static Result run(TrainConfig cfg, Locations files, boolean resume, Trainer.Listener listener) {
-        String text = read(files.data());
+        String text = TextFiles.read(files.data());
         Path tokenizerFile = cfg.tokenizer();
         if (resume) {
             if (!Files.exists(files.checkpoint())) {
@@ -101,13 +101,4 @@ public final class Pretraining {
         return all;
     }
 
-    static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new JQuantException(file + ": no such file");
-        } catch (IOException e) {
-            throw new JQuantException(file + ": cannot read: " + e.getMessage());
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.jquant.io.hf;
 
+import dev.jquant.generate.Sampler;
 import dev.jquant.JQuant;
 import dev.jquant.JQuantException;
 import dev.jquant.format.BF16;
@@ -152,7 +153,7 @@ class HfCheckpointTest {
                     }
                     float[] a = Logits.prefill(gguf, PROMPT)[PROMPT.length - 1];
                     float[] b = Logits.prefill(h, PROMPT)[PROMPT.length - 1];
-                    assertEquals(argmax(a), argmax(b), dtype.name());
+                    assertEquals(Sampler.argmax(a), Sampler.argmax(b), dtype.name());
                 }
                 assertTrue(HfConfig.readJson(hf.resolve("config.json")).get("torch_dtype").asText()
                         .equals(dtype == F16.INSTANCE ? "float16" : "bfloat16"));
@@ -173,7 +174,7 @@ class HfCheckpointTest {
                 float[][] a = Logits.prefill(q, PROMPT);
                 float[][] b = Logits.prefill(h, PROMPT);
                 for (int t = 0; t < PROMPT.length; t++) {
-                    assertEquals(argmax(a[t]), argmax(b[t]), "position " + t);
+                    assertEquals(Sampler.argmax(a[t]), Sampler.argmax(b[t]), "position " + t);
                 }
                 Logits.assertClose(a, b, 1e-3); // same weights; only the order of float sums differs
             }
@@ -356,13 +357,4 @@ class HfCheckpointTest {
         }
     }
 
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }

@@ -1,5 +1,6 @@
 package dev.jquant.eval.compare;
 
+import dev.jquant.io.TextFiles;
 import dev.jquant.JQuant;
 import dev.jquant.JQuantException;
 import dev.jquant.eval.ModelSize;
@@ -69,7 +70,7 @@ public final class Comparison {
     public static ComparisonResult run(Path modelPath, Path calibFile, Path evalFile, Path outDir,
                                        List<CandidateCatalog.Entry> entries, Options options, Listener listener) {
         long t0 = System.nanoTime();
-        String evalText = read(evalFile);
+        String evalText = TextFiles.read(evalFile);
         createDirectories(outDir);
         Path models = outDir.resolve("models");
         createDirectories(models);
@@ -91,7 +92,7 @@ public final class Comparison {
             // One file for both: calibration reads the chunks after the evaluated ones, so the two never overlap.
             int[] calibTokens = sameFile(calibFile, evalFile)
                     ? Arrays.copyOfRange(evalTokens, chunks * options.ctx(), evalTokens.length)
-                    : tokenizer.encode(read(calibFile), tokenizer.addBosByDefault(), false);
+                    : tokenizer.encode(TextFiles.read(calibFile), tokenizer.addBosByDefault(), false);
 
             listener.stage("reference", "activations", options.calibrationChunks());
             Map<String, ActivationProbe.Site> sites = ActivationProbe.run(fpModel, calibTokens, options.ctx(),
@@ -291,13 +292,6 @@ public final class Comparison {
         }
     }
 
-    static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new JQuantException(file + ": cannot read: " + e.getMessage(), e);
-        }
-    }
 
     private static void createDirectories(Path dir) {
         try {

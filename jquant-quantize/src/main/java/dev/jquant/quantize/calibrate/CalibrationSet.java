@@ -1,10 +1,9 @@
 package dev.jquant.quantize.calibrate;
 
+import dev.jquant.io.TextFiles;
 import dev.jquant.JQuantException;
 import dev.jquant.tokenizer.Tokenizer;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,12 +21,10 @@ public record CalibrationSet(List<int[]> samples, int sequenceLength) {
 
     /** Tokenizes {@code file} (with BOS) and samples from all of it. */
     public static CalibrationSet fromFile(Path file, Tokenizer tokenizer, int n, int length, long seed) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new JQuantException(file + ": cannot read calibration text: " + e.getMessage());
+        if (file == null) {
+            throw new JQuantException("this method needs calibration text: --calib FILE");
         }
+        String text = TextFiles.read(file);
         if (tokenizer == null) {
             throw new JQuantException("the model has no tokenizer to read calibration text with; give --tokenizer");
         }

@@ -1,9 +1,9 @@
 package dev.jquant.quantize.w8a8;
 
+import dev.jquant.quantize.calibrate.CalibrationSet;
 import dev.jquant.JQuantException;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.model.Transformer;
-import dev.jquant.quantize.CalibrationText;
 import dev.jquant.quantize.ModelWriter;
 import dev.jquant.quantize.outlier.OutlierSplit;
 import dev.jquant.quantize.smoothquant.SmoothQuant;
@@ -36,8 +36,8 @@ public final class Int8Methods {
 
     /** Quantizes {@code source} as {@code options} say and writes it to {@code out} atomically; returns the bytes written. */
     public static long run(Checkpoint source, Options options, Path out) {
-        List<int[]> calibration = CalibrationText.windows(options.calibrationText(), source.tokenizer(), options.samples(),
-                options.sequenceLength(), options.seed());
+        List<int[]> calibration = CalibrationSet.fromFile(options.calibrationText(), source.tokenizer(), options.samples(),
+                options.sequenceLength(), options.seed()).samples();
         ActivationRanges ranges = ActivationRanges.collect(new Transformer(source), calibration);
         try (Arena arena = Arena.ofShared()) {
             Map<String, Tensor> replaced = switch (options.method().toLowerCase(Locale.ROOT)) {
