@@ -38,12 +38,9 @@ public final class GgufCheckpointLoader {
         }
     }
 
+    /** A model file may carry no vocabulary; commands that need one then ask for --tokenizer. */
     private static Tokenizer tokenizer(GgufFile gguf) {
-        try {
-            return Tokenizers.fromGguf(gguf);
-        } catch (UnsupportedOperationException e) {
-            return null; // until the tokenizers land
-        }
+        return gguf.has("tokenizer.ggml.model") ? Tokenizers.fromGguf(gguf) : null;
     }
 
     static ModelConfig config(GgufFile gguf) {

@@ -101,11 +101,7 @@ public final class HfCheckpointLoader {
         if (TOKENIZER_FILES.stream().noneMatch(f -> Files.isRegularFile(dir.resolve(f)))) {
             return null;
         }
-        try {
-            return Tokenizers.fromHfDirectory(dir);
-        } catch (UnsupportedOperationException notYetImplemented) {
-            return null;
-        }
+        return Tokenizers.fromHfDirectory(dir);
     }
 
     /** chat_template.jinja (newer transformers) wins over tokenizer_config.json's chat_template. */

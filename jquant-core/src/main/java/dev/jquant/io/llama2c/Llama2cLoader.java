@@ -165,11 +165,7 @@ public final class Llama2cLoader {
         if (path == null) {
             return null;
         }
-        try {
-            return Tokenizers.fromLlama2c(path, vocab);
-        } catch (UnsupportedOperationException notYetImplemented) {
-            return null;
-        }
+        return Tokenizers.fromLlama2c(path, vocab);
     }
 
     /** Hands out consecutive F32 slices of the file; sizes were checked against the file length already. */
