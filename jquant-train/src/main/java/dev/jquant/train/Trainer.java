@@ -72,6 +72,7 @@ public final class Trainer {
     private final Options opt;
     private final List<String> lossRows;
     private UnaryOperator<Parameters> forwardWeights = UnaryOperator.identity();
+    private java.util.function.BiConsumer<Parameters, Parameters> gradientTransform;
     private Parameters teacher;
     private TrainingModel teacherModel;
     private int step;
@@ -156,6 +157,15 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * After the backward pass of each step (before clipping), lets {@code transform} turn the gradient of
+     * the forward weights into that of the trained parameters, given both (LSQ: clip masks, step sizes).
+     */
+    public Trainer gradientsWith(java.util.function.BiConsumer<Parameters, Parameters> transform) {
+        this.gradientTransform = transform;
+        return this;
+    }
+
     /** Trains towards {@code teacherWeights}' output distribution (KL divergence) instead of the next tokens. */
     public Trainer distillFrom(Parameters teacherWeights) {
         this.teacher = teacherWeights;
@@ -188,6 +198,9 @@ public final class Trainer {
                         grads, scale);
             }
             loss /= opt.accumulation();
+            if (gradientTransform != null) {
+                gradientTransform.accept(params, grads);
+            }
             double norm = Math.sqrt(grads.squaredNorm());
             if (opt.clip() > 0 && norm > opt.clip()) {
                 grads.scale((float) (opt.clip() / norm));
