@@ -32,7 +32,7 @@ final class FinetuneCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--base-format", defaultValue = "nf4", paramLabel = "TYPE",
-            description = "storage of the frozen base: nf4, int4, q4_k, q8_0, any format name (default: ${DEFAULT-VALUE})")
+            description = "storage of the frozen base: nf4, int4 (INT4_G64_SYM_F16), q4_k, q8_0, any format name (default: ${DEFAULT-VALUE})")
     String baseFormat;
 
     @Option(names = "--double-quant", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -86,7 +86,8 @@ final class FinetuneCommand implements Callable<Integer> {
         if (threads != null) {
             Parallel.setThreads(threads);
         }
-        String formatName = baseFormat.equalsIgnoreCase("nf4") && doubleQuant ? "NF4_DQ" : baseFormat;
+        String formatName = baseFormat.equalsIgnoreCase("nf4") && doubleQuant ? "NF4_DQ"
+                : baseFormat.matches("(?i)int[2-8]") ? baseFormat + "_G64_SYM_F16" : baseFormat; // int4: 64 per scale
         QLoraModel.Settings settings = new QLoraModel.Settings(Formats.byName(formatName.toUpperCase(Locale.ROOT)), rank, alpha,
                 dropout, LoraTarget.parseList(targets), seed);
         String template = null;
