@@ -156,6 +156,16 @@ public final class Transformer {
         return invFreq;
     }
 
+    /**
+     * Weight bytes one decode step reads: every tensor of the checkpoint, except that a separate
+     * token-embedding table contributes only the one row it looks up (a tied table is read whole,
+     * as the output matrix).
+     */
+    public long decodeBytesPerToken() {
+        long all = checkpoint.tensorBytes();
+        return tokenEmbedding == output ? all : all - tokenEmbedding.byteSize() + tokenEmbedding.rowBytes();
+    }
+
     /** A fresh inference state (KV cache of this model's {@link #kvCacheType()}) for up to {@code maxContext} positions. */
     public Session newSession(int maxContext) {
         return new Session(this, maxContext, kvCacheType);
