@@ -43,34 +43,42 @@ public final class QLoraFinetune {
     }
 
     public static Result run(Job job, Trainer.Options options, Trainer.Listener listener) {
+        QLoraModel q;
+        Trainer.BatchSource batches;
+        String[] description = new String[1];
+        // the source is closed before training: what stays is the quantized base, the frozen F32 tensors and the adapters
         try (Checkpoint source = JQuant.load(job.model())) {
             Tokenizer tokenizer = source.tokenizer();
             if (tokenizer == null) {
                 throw new JQuantException(job.model() + ": the model has no tokenizer to read the training data with");
             }
-            try (QLoraModel q = QLoraModel.build(source, job.settings())) {
-                String[] description = new String[1];
-                Trainer.BatchSource batches = batches(job, source, tokenizer, options, description);
-                Trainer trainer = Trainer.start(q.model(), q.adapters(), batches, options).forwardWith(a -> q.weights());
-                double[] losses = {Double.NaN, Double.NaN};
-                trainer.run(options.steps(), s -> {
-                    if (s.step() == 1) {
-                        losses[0] = s.loss();
-                    }
-                    losses[1] = s.loss();
-                    if (listener != null) {
-                        listener.onStep(s);
-                    }
-                }, null);
-                String baseName = job.model().toAbsolutePath().getFileName().toString();
-                PeftAdapterFiles.write(q.adapter(), source.config(), job.outDir(), baseName);
-                trainer.saveLossCurve(job.outDir().resolve("loss.csv"));
-                if (job.baseOut() != null) {
-                    writeBase(source, q, job.baseOut());
-                }
-                return new Result(losses[0], losses[1], trainer.step(), q.adapters().count(), q.totalParameters(), q.memory(),
-                        description[0]);
+            if (job.baseOut() != null && !source.sourceFormat().equals("gguf")) {
+                throw new JQuantException(job.model() + ": --base-out writes GGUF, which needs a GGUF model (this is "
+                        + source.sourceFormat() + ")");
             }
+            batches = batches(job, source, tokenizer, options, description);
+            q = QLoraModel.build(source, job.settings());
+            if (job.baseOut() != null) {
+                writeBase(source, q, job.baseOut());
+            }
+        }
+        try (q) {
+            Trainer trainer = Trainer.start(q.model(), q.adapters(), batches, options).forwardWith(a -> q.weights());
+            double[] losses = {Double.NaN, Double.NaN};
+            trainer.run(options.steps(), s -> {
+                if (s.step() == 1) {
+                    losses[0] = s.loss();
+                }
+                losses[1] = s.loss();
+                if (listener != null) {
+                    listener.onStep(s);
+                }
+            }, null);
+            String baseName = job.model().toAbsolutePath().getFileName().toString();
+            PeftAdapterFiles.write(q.adapter(), q.config(), job.outDir(), baseName);
+            trainer.saveLossCurve(job.outDir().resolve("loss.csv"));
+            return new Result(losses[0], losses[1], trainer.step(), q.adapters().count(), q.totalParameters(), q.memory(),
+                    description[0]);
         }
     }
 
