@@ -21,7 +21,9 @@ import java.util.function.UnaryOperator;
  * ({@code 2^(b-1) - 1} symmetric, {@code 2^b - 1} with a zero point).
  *
  * <p>Step sizes live in the trained parameters under {@code <weight>.lsq_scale} {@code [rows, groups]}.
- * The forward pass rounds them to the format's scale type, so it sees what the file will store.
+ * The forward pass rounds them to the format's scale type, so it sees what the file will store. The
+ * trainer's AdamW normalizes each parameter's update, so the gradient scale mostly matters for the
+ * global-norm clipping; it is kept as the paper defines it.
  */
 public final class LsqQuantizer implements UnaryOperator<Parameters> {
     /** The step sizes' name suffix beside each weight. */
@@ -85,9 +87,12 @@ public final class LsqQuantizer implements UnaryOperator<Parameters> {
         return java.util.Collections.unmodifiableMap(formats);
     }
 
+    /** Step sizes are kept at least this large: an optimizer step must not turn one to zero or negative. */
+    private static final float MIN_STEP = 1e-6f;
+
     /** The step size as the format stores it (rounded to its scale type). */
     private static float stored(IntFormat f, float s, MemorySegment tmp) {
-        return f.scaleType().write(tmp, 0, s);
+        return f.scaleType().write(tmp, 0, Math.max(s, MIN_STEP));
     }
 
     /** The forward weights: every planned matrix fake-quantized with its current step sizes, the rest as they are. */
@@ -187,7 +192,11 @@ public final class LsqQuantizer implements UnaryOperator<Parameters> {
         float[] s = p.get(name + SUFFIX);
         float[] z = zeros.get(name);
         for (int r = 0; r < rows; r++) {
-            f.encode(w, r * cols, cols, java.util.Arrays.copyOfRange(s, r * groups, (r + 1) * groups),
+            float[] rowScales = new float[groups];
+            for (int k = 0; k < groups; k++) {
+                rowScales[k] = Math.max(s[r * groups + k], MIN_STEP);
+            }
+            f.encode(w, r * cols, cols, rowScales,
                     f.symmetric() ? null : java.util.Arrays.copyOfRange(z, r * groups, (r + 1) * groups), seg, r * rowBytes);
         }
         return new Tensor(name, f, shape, seg);
