@@ -104,18 +104,24 @@ final class Cholesky {
                     panelT[k * below + i] = a[(k1 + i) * n + k0 + k];
                 }
             }
-            int tiles = Math.ceilDiv(below, ROWS);
+            int tiles = Math.ceilDiv(below, TASK_ROWS);
             Parallel.get().forRange(tiles, 1, (start, end) -> {
                 for (int t = start; t < end; t++) {
                     int tile = balanced(t, tiles);
-                    int r0 = tile * ROWS;
-                    int r1 = Math.min(below, r0 + ROWS);
-                    // columns left of the tile's diagonal square, then that square's lower triangle
+                    int r0 = tile * TASK_ROWS;
+                    int r1 = Math.min(below, r0 + TASK_ROWS);
+                    // columns left of the tile's diagonal square, then that square's lower triangle: 4-row
+                    // strips left of their own 4 x 4 diagonal, and those diagonals element by element
                     subtractProduct(a, (k1 + r0) * n + k0, n, panelT, 0, below, a, (k1 + r0) * n + k1, n,
                             r1 - r0, r0, nb);
+                    for (int q0 = r0; q0 < r1; q0 += ROWS) {
+                        int q1 = Math.min(r1, q0 + ROWS);
+                        subtractProduct(a, (k1 + q0) * n + k0, n, panelT, r0, below, a, (k1 + q0) * n + k1 + r0, n,
+                                q1 - q0, q0 - r0, nb);
+                    }
                     for (int r = r0; r < r1; r++) {
                         int row = (k1 + r) * n;
-                        for (int c = r0; c <= r; c++) {
+                        for (int c = r - r % ROWS; c <= r; c++) {
                             double s = 0;
                             for (int p = 0; p < nb; p++) {
                                 s = Math.fma(a[row + k0 + p], panelT[p * below + c], s);
@@ -201,6 +207,10 @@ final class Cholesky {
     private static final int ROWS = 4;
     /** Columns of one register tile: three vectors. */
     private static final int COLS = 3 * L;
+    /** Depth of the chunks of the inner dimension that {@link #subtractProduct} keeps in L1. */
+    private static final int KC = 128;
+    /** Rows of the trailing matrix per parallel task of the factorisation. */
+    private static final int TASK_ROWS = 32;
 
     /**
      * {@code C[m x w] -= A[m x k] · B[k x w]}, all row-major with the given offsets and leading
@@ -209,18 +219,25 @@ final class Cholesky {
      */
     static void subtractProduct(double[] A, int ao, int lda, double[] B, int bo, int ldb, double[] C, int co, int ldc,
                                 int m, int w, int k) {
-        for (int r0 = 0; r0 < m; r0 += ROWS) {
-            int rows = Math.min(ROWS, m - r0);
-            int c = 0;
-            if (rows == ROWS) {
-                for (; c + COLS <= w; c += COLS) {
-                    tile4x3(A, ao + r0 * lda, lda, B, bo + c, ldb, C, co + r0 * ldc + c, ldc, k);
-                }
-            }
-            for (; c < w; c += L) {
-                int len = Math.min(L, w - c);
-                for (int r = r0; r < r0 + rows; r++) {
-                    subtractRow(A, ao + r * lda, B, bo + c, ldb, C, co + r * ldc + c, len, k);
+        // strips of columns, then chunks of k, then rows: the B chunk (KC x COLS) stays in L1 across the rows
+        for (int c = 0; c < w; c += COLS) {
+            int width = Math.min(COLS, w - c);
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0);
+                int b = bo + p0 * ldb + c;
+                for (int r0 = 0; r0 < m; r0 += ROWS) {
+                    int rows = Math.min(ROWS, m - r0);
+                    int a = ao + r0 * lda + p0;
+                    if (rows == ROWS && width == COLS) {
+                        tile4x3(A, a, lda, B, b, ldb, C, co + r0 * ldc + c, ldc, kc);
+                        continue;
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        for (int v = 0; v < width; v += L) {
+                            subtractRow(A, a + r * lda, B, b + v, ldb, C, co + (r0 + r) * ldc + c + v,
+                                    Math.min(L, width - v), kc);
+                        }
+                    }
                 }
             }
         }
