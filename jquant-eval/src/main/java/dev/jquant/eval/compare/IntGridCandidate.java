@@ -6,20 +6,24 @@ import dev.jquant.format.IntFormat;
 import dev.jquant.model.Checkpoint;
 import dev.jquant.quantize.GgufQuantizer;
 import dev.jquant.quantize.QuantizationSummary;
+import dev.jquant.quantize.RtnPlanner;
+import dev.jquant.quantize.TensorPlan;
 import dev.jquant.quantize.feedback.Feedback;
 import dev.jquant.quantize.hqq.Hqq;
 import dev.jquant.tensor.Tensor;
+import dev.jquant.tensor.TensorConverter;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * HQQ (calibration-free) and quantization with feedback (calibrated) as {@code jquant quantize
  * --method hqq|feedback} run them, onto the same asymmetric integer grid as the {@code int} rows
- * (groups of 32, F16 scales and zero points), so each pairs with round-to-nearest on that grid.
- * Block linears only; embeddings, output and norms stay as they are.
+ * (groups of 32, F16 scales and zero points), so each pairs with round-to-nearest on that grid:
+ * the method works on the block linears, and every other matrix is rounded to nearest as in that row.
  */
 public record IntGridCandidate(String method, IntFormat format, int calibrationSamples, int calibrationLength)
         implements Candidate {
@@ -71,7 +75,15 @@ public record IntGridCandidate(String method, IntFormat format, int calibrationS
                             }
                         });
             }
-            return ReplacedTensors.write(model, replaced, out, t0, method, name -> true);
+            // every other matrix rounded to nearest as the int row has it, so the two differ only where the method works
+            Map<String, Tensor> all = new java.util.LinkedHashMap<>(replaced);
+            for (TensorPlan p : new RtnPlanner(format, null, null, List.of()).plan(model)) {
+                Tensor original = model.tensor(p.name());
+                if (!all.containsKey(p.name()) && original.rank() == 2 && p.target() != original.format()) {
+                    all.put(p.name(), TensorConverter.convert(original, p.target(), arena));
+                }
+            }
+            return ReplacedTensors.write(model, all, out, t0, method, replaced::containsKey);
         }
     }
 }
