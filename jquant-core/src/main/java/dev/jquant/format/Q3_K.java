@@ -41,7 +41,7 @@ public final class Q3_K implements Format {
      * packed bytes at {@code at}, one per byte of the result: low nibbles from bytes 0..7 (low halves
      * for half 0, high halves for half 1), top two bits from bytes 8..11.
      */
-    private static long scales(MemorySegment s, long at, int half) {
+    static long scales(MemorySegment s, long at, int half) {
         long low = s.get(LE_LONG, at) >>> (4 * half);
         long top = (s.get(Q5_0.QH, at + 8) & 0xffffffffL) >>> (4 * half);
         long high = (top & 0x03030303L) | (((top >>> 2) & 0x03030303L) << 32);
