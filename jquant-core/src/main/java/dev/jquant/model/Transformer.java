@@ -29,6 +29,8 @@ public final class Transformer {
     private final Layer[] layers;
     private final float[] invFreq;
     private final KvCacheType kvCacheType;
+    /** A LoRA adapter added to the linear products at run time, or null. */
+    private final LoraAdapter lora;
     /** Int8 input plans of the linear weights that have companions, by weight name (usually none). */
     private final java.util.Map<String, LinearInputs> linearInputs = new java.util.HashMap<>();
 
@@ -38,7 +40,16 @@ public final class Transformer {
 
     /** The model whose sessions keep their KV cache as {@code kvCacheType} says. */
     public Transformer(Checkpoint checkpoint, KvCacheType kvCacheType) {
+        this(checkpoint, kvCacheType, null);
+    }
+
+    /** The model with a LoRA adapter applied at run time: each adapted product gains {@code (alpha/r) B (A x)}; the base stays as stored. */
+    public Transformer(Checkpoint checkpoint, KvCacheType kvCacheType, LoraAdapter lora) {
         this.checkpoint = checkpoint;
+        if (lora != null) {
+            lora.check(checkpoint.config(), checkpoint.source() + " with its LoRA adapter");
+        }
+        this.lora = lora;
         this.kvCacheType = java.util.Objects.requireNonNull(kvCacheType);
         this.config = checkpoint.config();
         this.tokenEmbedding = expect(checkpoint.tensor(TOKEN_EMBEDDING), config.vocabSize(), config.dim());
@@ -134,6 +145,11 @@ public final class Transformer {
     /** The int8 input plan of a linear weight, or null when it runs as its format says. */
     LinearInputs linearInputs(String weightName) {
         return linearInputs.isEmpty() ? null : linearInputs.get(weightName);
+    }
+
+    /** The run-time LoRA adapter, or null. */
+    public LoraAdapter lora() {
+        return lora;
     }
 
     float[] inverseFrequencies() {
