@@ -31,7 +31,7 @@ final class CompareCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--methods", split = ",", defaultValue = "rtn", paramLabel = "M,...",
-            description = "methods to compare (default: ${DEFAULT-VALUE}); known: rtn, int, nf4, fp4, mxfp4, fp8, gptq, awq, smoothquant, hqq, int8-outlier, feedback")
+            description = "methods to compare (default: ${DEFAULT-VALUE}); known: rtn, int, nf4, fp4, mxfp4, fp8, gptq, awq, w8a8, smoothquant, int8-outlier, hqq, feedback")
     List<String> methods;
 
     @Option(names = "--bits", split = ",", defaultValue = "8,4,3,2", paramLabel = "B,...", description = "bit widths for each method (default: ${DEFAULT-VALUE})")

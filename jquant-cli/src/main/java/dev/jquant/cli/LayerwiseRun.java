@@ -11,6 +11,7 @@ import dev.jquant.quantize.QuantMethod;
 import dev.jquant.quantize.QuantMethods;
 import dev.jquant.quantize.calibrate.CalibrationSet;
 import dev.jquant.quantize.calibrate.RangeObserver;
+import dev.jquant.quantize.recipe.LayerwiseRecipe;
 import dev.jquant.quantize.rtn.UniformGrid;
 import dev.jquant.tensor.Tensor;
 
@@ -20,6 +21,7 @@ import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /** {@code jquant quantize --method ...}: the layer-wise pipeline, its progress and its summary. */
@@ -38,14 +40,31 @@ final class LayerwiseRun {
             throw new JQuantException("--sym and --asym exclude each other");
         }
         QuantMethod method = QuantMethods.create(o.method, new MethodParams(methodParams()));
-        List<Pattern> keep = o.keep.stream().map(QuantizeCommand::pattern).toList();
+        return run(c -> o.bits != null
+                ? GridPlan.blockLinears(c, new UniformGrid(o.bits, o.group, o.symmetric, RangeObserver.parse(o.observer)), keep())
+                : GridPlan.format(c, QuantizeCommand.parse(o.format, "--format"), keep()), plan -> method);
+    }
+
+    /** A recipe or preset with layer-wise rules: each tensor on its rule's grid, gptq/awq where the rules say. */
+    int call(LayerwiseRecipe recipe) {
+        if (o.method != null || o.bits != null || o.format != null) {
+            throw new JQuantException("this recipe sets the method and grid of every tensor; leave out --method, --bits and --format");
+        }
+        MethodParams params = new MethodParams(methodParams());
+        return run(c -> recipe.plan(c, keep()), plan -> recipe.quantMethod(plan, params));
+    }
+
+    private List<Pattern> keep() {
+        return o.keep.stream().map(QuantizeCommand::pattern).toList();
+    }
+
+    private int run(Function<Checkpoint, GridPlan> planFor, Function<GridPlan, QuantMethod> methodFor) {
         try (Checkpoint c = o.modelOptions.load(); Arena arena = Arena.ofShared()) {
             if (c.source().toAbsolutePath().normalize().equals(o.out.toAbsolutePath().normalize())) {
                 throw new JQuantException(o.out + ": the output would overwrite the input");
             }
-            GridPlan plan = o.bits != null
-                    ? GridPlan.blockLinears(c, new UniformGrid(o.bits, o.group, o.symmetric, RangeObserver.parse(o.observer)), keep)
-                    : GridPlan.format(c, QuantizeCommand.parse(o.format, "--format"), keep);
+            GridPlan plan = planFor.apply(c);
+            QuantMethod method = methodFor.apply(plan);
             CalibrationSet calibration = calibration(c, method);
             Progress progress = new Progress("quantize block", o.quiet);
             LayerwiseQuantizer.Result r = LayerwiseQuantizer.run(c, plan, method, calibration, arena,

@@ -15,6 +15,7 @@ import dev.jquant.quantize.hqq.Hqq;
 import dev.jquant.quantize.mixed.MixedPrecision;
 import dev.jquant.quantize.mixed.Setting;
 import dev.jquant.quantize.outlier.OutlierSplit;
+import dev.jquant.quantize.recipe.LayerwiseRecipe;
 import dev.jquant.quantize.recipe.Presets;
 import dev.jquant.quantize.recipe.Recipe;
 import dev.jquant.quantize.recipe.RecipeQuantizer;
@@ -79,15 +80,15 @@ final class PtqOptions {
     /** Their format when --format is not given. */
     private static final String DEFAULT_INT_FORMAT = "INT4_G64_ASYM_F16";
 
-    /** The GPTQ/AWQ rule of the chosen recipe or preset, which the layer-wise pipeline runs; empty otherwise. */
-    java.util.Optional<Recipe.Rule> layerwisePreset() {
-        if (recipe == null && preset == null) {
-            return java.util.Optional.empty();
+    /** The chosen recipe or preset when it has layer-wise (gptq/awq) rules, which the layer-wise pipeline runs; empty otherwise. */
+    java.util.Optional<LayerwiseRecipe> layerwiseRecipe() {
+        if (recipe != null && preset != null) {
+            throw new JQuantException("give --recipe or --preset, not both");
         }
         if (recipe != null) {
-            return RecipeQuantizer.layerwiseRule(Recipe.load(recipe));
+            return LayerwiseRecipe.of(Recipe.load(recipe));
         }
-        return Presets.LAYERWISE.contains(preset) ? RecipeQuantizer.layerwiseRule(Presets.preset(preset, null))
+        return preset != null && Presets.LAYERWISE.contains(preset) ? LayerwiseRecipe.of(Presets.preset(preset, null))
                 : java.util.Optional.empty();
     }
 

@@ -98,7 +98,10 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ptq.layerwisePreset().ifPresent(this::useLayerwiseRule);
+        var layerwise = ptq.layerwiseRecipe();
+        if (layerwise.isPresent()) {
+            return new LayerwiseRun(this).call(layerwise.get());
+        }
         if (ptq.active(method)) {
             try (Checkpoint c = modelOptions.load()) {
                 ptq.run(c, method, format, out, new PtqOptions.CalibrationSpec(calib, calibSamples, calibSeqlen, seed));
@@ -125,20 +128,6 @@ final class QuantizeCommand implements Callable<Integer> {
             print(s);
         }
         return 0;
-    }
-
-    /** A preset or recipe that is one GPTQ/AWQ rule runs as --method with its bits, group and symmetry. */
-    private void useLayerwiseRule(dev.jquant.quantize.recipe.Recipe.Rule r) {
-        if (method != null || bits != null || format != null) {
-            throw new JQuantException("this recipe sets --method, --bits and --group itself; leave them out");
-        }
-        method = r.method();
-        bits = r.bits();
-        group = r.group() == null ? group : r.group();
-        symmetric = r.symmetric() == null || r.symmetric();
-        asymmetric = !symmetric;
-        ptq.recipe = null;
-        ptq.preset = null;
     }
 
     private void print(QuantizationSummary s) {

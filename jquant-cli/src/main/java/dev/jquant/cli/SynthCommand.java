@@ -28,6 +28,10 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--layers", paramLabel = "N",
+            description = "keep only the first N blocks (default: the architecture's count), e.g. one block at 1B dimensions for profiling")
+    Integer layers;
+
     @Option(names = "--context", description = "context length to record (default: the architecture's, capped at 4096)")
     Integer context;
 
@@ -38,11 +42,23 @@ final class SynthCommand implements Callable<Integer> {
             throw new JQuantException("--format: synth writes F32, F16 or BF16; use 'jquant quantize' for " + f.name());
         }
         ModelConfig config = SyntheticModels.preset(preset);
+        if (layers != null) {
+            if (layers < 1 || layers > config.layers()) {
+                throw new JQuantException("--layers: must be between 1 and " + config.layers() + " for " + preset + ", got " + layers);
+            }
+            config = withLayers(config, layers);
+        }
         config = config.withContextLength(context != null ? context : Math.min(config.contextLength(), 4096));
         long t0 = System.nanoTime();
         SyntheticModels.writeGguf(config, f, seed, out);
         System.out.printf("wrote %s: %s-shaped (dim %d, %d layers, vocab %d), %s, %,d bytes, %.1f s%n", out, preset,
                 config.dim(), config.layers(), config.vocabSize(), f.name(), Files.size(out), (System.nanoTime() - t0) / 1e9);
         return 0;
+    }
+
+    private static ModelConfig withLayers(ModelConfig c, int layers) {
+        return new ModelConfig(c.architecture(), c.dim(), c.ffnDim(), layers, c.heads(), c.kvHeads(), c.headDim(),
+                c.vocabSize(), c.contextLength(), c.rmsEps(), c.ropeTheta(), c.ropeStyle(), c.ropeScaling(),
+                c.attentionBias(), c.qkNorm(), c.tiedOutput());
     }
 }

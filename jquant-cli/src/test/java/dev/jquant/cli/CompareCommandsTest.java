@@ -20,14 +20,14 @@ class CompareCommandsTest {
     void compareWritesEveryFileAndPrintsTheTableWithUnavailableCombinations(@TempDir Path dir) throws Exception {
         String text = SharedData.file("tinystories/tinystories-dev.txt").toString();
         CliRun r = CliRun.of("compare", "--model", SharedData.stories260k().toString(), "--calib", text, "--eval", text,
-                "--out", dir.toString(), "--methods", "rtn,hqq", "--bits", "8", "--formats", "Q4_0", "--ctx", "64",
+                "--out", dir.toString(), "--methods", "rtn,nf4", "--bits", "8", "--formats", "Q4_0", "--ctx", "64",
                 "--chunks", "1", "--calib-chunks", "1", "--speed-prompt-tokens", "0", "--threads", "1");
         assertEquals(0, r.exitCode(), r.err());
         for (String f : new String[] {"results.json", "results.csv", "results.md", "report.html"}) {
             assertTrue(Files.size(dir.resolve(f)) > 100, f);
         }
         assertTrue(r.out().contains("rtn-q8_0") && r.out().contains("rtn-q4_0"), r.out());
-        assertTrue(r.out().contains("unavailable: not in this build yet"), r.out());
+        assertTrue(r.out().contains("unavailable: only 4-bit"), r.out());
         assertTrue(r.out().contains("report.html"), r.out());
         assertTrue(r.err().contains("[3/3]"), r.err());
         JsonNode json = JSON.readTree(dir.resolve("results.json").toFile());

@@ -67,6 +67,41 @@ class PtqCommandsTest {
     }
 
     @Test
+    void aRecipeMixingGptqWithRtnAndKeepRulesRunsEndToEnd(@TempDir Path dir) throws Exception {
+        Path recipe = dir.resolve("mix.yaml");
+        Files.writeString(recipe, """
+                rules:
+                  - pattern: '^blk\\.0\\.'
+                    keep: true
+                  - pattern: '^blk\\.\\d+\\.attn_(q|k|v|output)\\.weight$'
+                    method: gptq
+                    bits: 4
+                    group: 32
+                  - pattern: '^blk\\.\\d+\\.ffn_'
+                    method: rtn
+                    format: Q8_0
+                """);
+        Path out = dir.resolve("mix.gguf");
+        CliRun q = CliRun.of("quantize", "--model", model(), "--out", out.toString(), "--recipe", recipe.toString(),
+                "--calib", text(), "--calib-samples", "2", "--calib-seqlen", "64");
+        assertEquals(0, q.exitCode(), q.err());
+        assertTrue(q.out().matches("(?s).*blk\\.1\\.attn_q\\.weight +int4 g32 sym.*blk\\.1\\.ffn_gate\\.weight +Q8_0.*"), q.out());
+        JsonNode info = JSON.readTree(CliRun.of("inspect", "--model", out.toString(), "--json").out());
+        JsonNode types = info.get("types");
+        // 4 attention matrices in each of the blocks after block 0; the ffn's Q8_0 (or its fallback); block 0 as it was
+        assertTrue(types.has("INT4_G32_SYM_F16") && types.has("Q8_0") && types.has("F32"), types.toString());
+        CliRun p = CliRun.of("perplexity", "--model", out.toString(), "--file", text(), "--chunks", "2", "--ctx", "128",
+                "--json");
+        assertEquals(0, p.exitCode(), p.err());
+        double ppl = JSON.readTree(p.out()).get("ppl").asDouble();
+        assertTrue(ppl > 2 && ppl < 10, "ppl " + ppl);
+        CliRun both = CliRun.of("quantize", "--model", model(), "--out", dir.resolve("x.gguf").toString(), "--recipe",
+                recipe.toString(), "--method", "gptq", "--calib", text());
+        assertEquals(1, both.exitCode());
+        assertTrue(both.err().contains("leave out --method"), both.err());
+    }
+
+    @Test
     void mistakesAreOneLine() {
         CliRun gptq = CliRun.of("quantize", "--model", model(), "--out", "/tmp/x.gguf", "--preset", "w4a16-gptq-g128");
         assertEquals(1, gptq.exitCode());

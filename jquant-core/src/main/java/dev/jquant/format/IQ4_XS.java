@@ -30,7 +30,7 @@ public final class IQ4_XS implements Format {
     @Override public int blockBytes() { return BLOCK_BYTES; }
 
     /** The 6-bit scale (before the -32 offset) of sub-block {@code ib}. */
-    private static int subScale(MemorySegment s, long bo, int ib) {
+    static int subScale(MemorySegment s, long bo, int ib) {
         int scalesH = s.get(F16.LE, bo + SCALES_H) & 0xffff;
         return ((GgmlMath.getByte(s, bo + SCALES_L + ib / 2) >> (4 * (ib % 2))) & 0xf)
                 | (((scalesH >> (2 * ib)) & 3) << 4);

@@ -41,7 +41,7 @@ public final class Q3_K implements Format {
      * packed bytes at {@code at}, one per byte of the result: low nibbles from bytes 0..7 (low halves
      * for half 0, high halves for half 1), top two bits from bytes 8..11.
      */
-    private static long scales(MemorySegment s, long at, int half) {
+    static long scales(MemorySegment s, long at, int half) {
         long low = s.get(LE_LONG, at) >>> (4 * half);
         long top = (s.get(Q5_0.QH, at + 8) & 0xffffffffL) >>> (4 * half);
         long high = (top & 0x03030303L) | (((top >>> 2) & 0x03030303L) << 32);
@@ -151,16 +151,8 @@ public final class Q3_K implements Format {
      * refined a few rounds to maximise the x^2-weighted fit; returns the scale.
      */
     static float makeQ3Quants(int n, int nmax, float[] x, int xo, int[] L, int lo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; ++i) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < GgmlMath.GROUP_MAX_EPS) {
+        float max = GgmlMath.largestMagnitude(x, xo, n);
+        if (Math.abs(max) < GgmlMath.GROUP_MAX_EPS) {
             for (int i = 0; i < n; ++i) {
                 L[lo + i] = 0;
             }

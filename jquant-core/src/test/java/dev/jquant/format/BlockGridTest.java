@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BlockGridTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q6_K"})
+    @ValueSource(strings = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
     void roundedValuesAreWhatTheBlockDecodesTo(String name) {
         Format f = Formats.byName(name);
         BlockGrid grid = BlockGrid.of(f).orElseThrow();

@@ -11,9 +11,10 @@ import java.util.Optional;
 /**
  * A storage format's own grid: the scales of each block are chosen by the format's encoder (bit
  * for bit what llama.cpp would choose for those values) and elements are rounded onto exactly
- * that block's levels, so GPTQ-corrected weights land in standard blocks. Formats without a
- * {@link BlockGrid} (IQ4_NL, Q2_K, Q3_K, Q5_K, IQ4_XS, ...) keep the values their encoder gave
- * the block when it was fitted: error feedback then works block by block instead of column by column.
+ * that block's levels, so GPTQ-corrected weights land in standard blocks (every GGUF type jquant
+ * writes from Q2_K to Q8_0, IQ4_NL and IQ4_XS). Formats without a {@link BlockGrid} (NF4, FP4, ...)
+ * keep the values their encoder gave the block when it was fitted: error feedback then works block
+ * by block instead of column by column.
  */
 public record FormatGrid(Format format) implements WeightGrid {
 

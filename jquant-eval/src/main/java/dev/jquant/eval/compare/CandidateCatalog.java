@@ -15,7 +15,7 @@ import java.util.function.IntFunction;
 /**
  * Turns {@code --methods} × {@code --bits} (and explicit {@code --formats}) into the configurations
  * to measure. Every requested combination appears in the answer: either a {@link Candidate} or an
- * {@link Unavailable} entry saying why (a method not in this build, a bit width it does not offer),
+ * {@link Unavailable} entry saying why (a bit width the method does not offer, a format not in this build),
  * so the results table shows what was asked and could not be run.
  */
 public final class CandidateCatalog {
@@ -42,8 +42,9 @@ public final class CandidateCatalog {
 
     /** How a method turns a bit width into a candidate; throws JQuantException when it cannot. */
     private static final Map<String, IntFunction<Candidate>> METHODS = new LinkedHashMap<>();
-    /** Methods of the field that are planned but not in this build yet. */
-    private static final Map<String, String> PLANNED = new LinkedHashMap<>();
+    /** Calibration windows (and their length in tokens) of the calibrated methods. */
+    private static final int CALIBRATION_SAMPLES = 32;
+    private static final int CALIBRATION_LENGTH = 256;
 
     static {
         METHODS.put("rtn", bits -> rtn("rtn", switch (bits) {
@@ -67,10 +68,18 @@ public final class CandidateCatalog {
                 case 6 -> "Q6_K";
                 case 4 -> "Q4_K";
                 default -> throw new JQuantException(m + " writes Q8_0, Q6_K or Q4_K here; no " + bits + "-bit target");
-            }), 32, 256));
+            }), CALIBRATION_SAMPLES, CALIBRATION_LENGTH));
         }
-        for (String m : List.of("smoothquant", "hqq", "int8-outlier", "feedback")) {
-            PLANNED.put(m, "not in this build yet");
+        // int8 weights and activations: plain w8a8 is the row the other two improve on
+        for (String m : List.of("w8a8", "smoothquant", "int8-outlier")) {
+            METHODS.put(m, bits -> {
+                only(bits, 8, "W8A8");
+                return new Int8Candidate(m, CALIBRATION_SAMPLES, CALIBRATION_LENGTH);
+            });
+        }
+        // on the int rows' grid, so each pairs with round-to-nearest there
+        for (String m : List.of("hqq", "feedback")) {
+            METHODS.put(m, bits -> IntGridCandidate.of(m, bits, CALIBRATION_SAMPLES, CALIBRATION_LENGTH));
         }
     }
 
@@ -79,9 +88,7 @@ public final class CandidateCatalog {
 
     /** The method names {@code --methods} accepts. */
     public static List<String> methodNames() {
-        List<String> all = new ArrayList<>(METHODS.keySet());
-        all.addAll(PLANNED.keySet());
-        return all;
+        return new ArrayList<>(METHODS.keySet());
     }
 
     /**
@@ -93,11 +100,11 @@ public final class CandidateCatalog {
         for (String raw : new LinkedHashSet<>(methods)) {
             String method = raw.trim().toLowerCase(Locale.ROOT);
             IntFunction<Candidate> factory = METHODS.get(method);
-            if (factory == null && !PLANNED.containsKey(method)) {
+            if (factory == null) {
                 throw new JQuantException("--methods: unknown method '" + raw + "'; known: " + String.join(", ", methodNames()));
             }
             for (int b : bits) {
-                Entry e = factory == null ? new Unavailable(method, b + "-bit", PLANNED.get(method)) : entry(method, b, factory);
+                Entry e = entry(method, b, factory);
                 out.putIfAbsent(key(e), e);
             }
         }

@@ -44,10 +44,7 @@ public record LayerwiseCandidate(String method, Format format, int calibrationSa
                                         GgufQuantizer.Listener listener) {
         long t0 = System.nanoTime();
         QuantMethod quantMethod = QuantMethods.create(method, MethodParams.NONE);
-        int length = Math.min(calibrationLength, model.config().contextLength());
-        int bos = model.tokenizer() != null ? model.tokenizer().bos() : -1;
-        CalibrationSet samples = CalibrationSet.sample(calibration.tokens(), 0, calibration.tokens().length,
-                calibrationSamples, length, 1, bos, calibration.file().toString());
+        CalibrationSet samples = calibration.windows(model, calibrationSamples, calibrationLength);
         try (Arena arena = Arena.ofShared()) {
             GridPlan plan = GridPlan.format(model, format, List.of());
             LayerwiseQuantizer.Result r = LayerwiseQuantizer.run(model, plan, quantMethod, samples, arena,

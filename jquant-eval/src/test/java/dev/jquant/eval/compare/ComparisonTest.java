@@ -40,7 +40,7 @@ class ComparisonTest {
     @Test
     void everyRequestedConfigurationIsARowAndFailuresAreNotFatal() {
         Map<String, String> status = result.rows().stream().collect(Collectors.toMap(ConfigResult::name, ConfigResult::status));
-        assertEquals(Map.of("rtn-q8_0", "ok", "rtn-q2_k", "ok", "hqq-8-bit", "unavailable", "hqq-2-bit", "unavailable",
+        assertEquals(Map.of("rtn-q8_0", "ok", "rtn-q2_k", "ok", "nf4-8-bit", "unavailable", "nf4-2-bit", "unavailable",
                 "broken-4", "failed"), status);
         assertTrue(row("broken-4").message().contains("boom"));
         List<ConfigResult> ok = result.rows().stream().filter(ConfigResult::ok).toList();
@@ -106,7 +106,7 @@ class ComparisonTest {
         assertEquals(1 + 1 + 5, csv.size());
         assertTrue(csv.get(1).startsWith("reference,none,F32,ok,"));
         String md = Files.readString(out.resolve("results.md"));
-        assertTrue(md.contains("| * | rtn-q8_0 |") && md.contains("unavailable: not in this build yet"), md);
+        assertTrue(md.contains("| * | rtn-q8_0 |") && md.contains("unavailable: only 4-bit"), md);
         try (var files = Files.list(out)) {
             assertTrue(files.noneMatch(f -> f.toString().endsWith(".tmp")));
         }

@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * One small comparison on stories260K (2 chunks of 128 tokens of tinystories-dev; RTN Q8_0 and Q2_K,
- * GPTQ requested but unavailable, and a method that always fails), run once per test JVM and shared
+ * NF4 requested at widths it does not offer, and a method that always fails), run once per test JVM and shared
  * by the comparison and report tests.
  */
 public final class SmallComparison {
@@ -54,7 +54,7 @@ public final class SmallComparison {
             }
             Path text = text();
             List<CandidateCatalog.Entry> entries = new ArrayList<>(
-                    CandidateCatalog.resolve(List.of("rtn", "hqq"), List.of(8, 2), List.of()));
+                    CandidateCatalog.resolve(List.of("rtn", "nf4"), List.of(8, 2), List.of()));
             entries.add(new CandidateCatalog.Planned(new Broken()));
             Comparison.Options options = new Comparison.Options(128, 2, 1, 16, 4, null, false, List.of(), null);
             result = Comparison.run(SharedData.stories260k(), text, text, out, entries, options, new Comparison.Listener() {

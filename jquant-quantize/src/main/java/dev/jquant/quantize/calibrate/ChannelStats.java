@@ -1,8 +1,6 @@
 package dev.jquant.quantize.calibrate;
 
 import dev.jquant.kernel.Parallel;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
@@ -12,7 +10,6 @@ import java.util.Arrays;
  * values; optionally the Hessian proxy {@code XᵀX} (GPTQ) and a sample of the input rows (AWQ).
  */
 public final class ChannelStats {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private final int channels;
     private final float[] min;
@@ -63,29 +60,9 @@ public final class ChannelStats {
         rows += tokens;
     }
 
-    /** xtx[i][j] += Σ_t x[t][i] x[t][j], rows of the result split over the pool. */
+    /** xtx[i][j] += Σ_t x[t][i] x[t][j] for j <= i (the upper triangle is the mirror image). */
     private void addOuterProducts(float[] x, int tokens) {
-        int c = channels;
-        Parallel.get().forRange(c, 8, (start, end) -> {
-            for (int i = start; i < end; i++) {
-                int ro = i * c;
-                for (int t = 0; t < tokens; t++) {
-                    float a = x[t * c + i];
-                    if (a == 0) {
-                        continue;
-                    }
-                    FloatVector av = FloatVector.broadcast(S, a);
-                    int xo = t * c;
-                    int j = 0;
-                    for (int upper = S.loopBound(c); j < upper; j += S.length()) {
-                        FloatVector.fromArray(S, x, xo + j).fma(av, FloatVector.fromArray(S, xtx, ro + j)).intoArray(xtx, ro + j);
-                    }
-                    for (; j < c; j++) {
-                        xtx[ro + j] += a * x[xo + j];
-                    }
-                }
-            }
-        });
+        OuterProducts.addLower(xtx, channels, x, tokens);
     }
 
     public int channels() {
@@ -144,11 +121,18 @@ public final class ChannelStats {
         if (xtx == null) {
             return null;
         }
+        int c = channels;
         double[] h = new double[xtx.length];
         double inv = rows == 0 ? 0 : 1.0 / rows;
-        for (int i = 0; i < h.length; i++) {
-            h[i] = xtx[i] * inv;
-        }
+        Parallel.get().forRange(c, 64, (start, end) -> {
+            for (int i = start; i < end; i++) {
+                for (int j = 0; j <= i; j++) {
+                    double v = xtx[i * c + j] * inv;
+                    h[i * c + j] = v;
+                    h[j * c + i] = v;
+                }
+            }
+        });
         return h;
     }
 

@@ -6,7 +6,6 @@ import dev.jquant.quantize.GridEncoder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
 
@@ -14,13 +13,16 @@ import java.util.stream.IntStream;
  * GPTQ (Frantar et al., 2022): quantize a weight matrix column by column, each time spreading the
  * rounding error over the columns not yet quantized so that the layer's output on the calibration
  * inputs changes least (second-order, through the inverse Hessian {@code (2XᵀX)⁻¹}). Rows are
- * independent given the Hessian, so tiles of rows run in parallel; within a row, updates to columns
- * beyond the current block of {@link GptqOptions#blockSize()} are batched (lazy batch updates).
+ * independent given the Hessian, so tiles of rows run in parallel; columns go block by block of
+ * {@link GptqOptions#blockSize()}: within a block each error is spread at once, and the columns after
+ * it get the whole block's errors in one matrix product ({@link LazyUpdate}), which is where the
+ * time goes. Results do not depend on the number of threads.
  * Rounding goes through a {@link GridEncoder}, so the grid is exactly the target format's.
  */
 public final class Gptq {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int ROW_TILE = 8;
+    /** Rows per parallel task: a multiple of the lazy update's register tile. */
+    private static final int ROW_TILE = 16;
 
     /** What one matrix's GPTQ run did. {@code loss}: Σ (w-q)²/[H⁻¹]ᵢᵢ / 2 over all rounding steps (GPTQ's own error). */
     public record Result(float[] quantized, double loss, double dampUsed) {
@@ -84,78 +86,82 @@ public final class Gptq {
     /** Quantizes {@code w} ({@code rows x p.cols()}, row-major, not modified); every element ends up rounded in {@code encoder}. */
     public static Result quantize(float[] w, int rows, Prepared p, GridEncoder encoder, GptqOptions o) {
         int cols = p.cols();
-        float[] weights = w.clone();
-        for (int i = 0; i < cols; i++) {
-            if (p.dead()[i]) {
-                for (int r = 0; r < rows; r++) {
-                    weights[r * cols + i] = 0;
-                }
-            }
-        }
         int[] perm = p.perm();
+        boolean[] dead = p.dead();
         boolean staticGroups = o.actOrder() || o.staticGroups();
         int group = encoder.group();
-        if (staticGroups) {
-            Parallel.get().forRange(rows, 1, (start, end) -> {
-                for (int r = start; r < end; r++) {
-                    float[] original = Arrays.copyOfRange(weights, r * cols, (r + 1) * cols);
+        // working rows in processing (act-order) order; dead channels zeroed
+        float[][] work = new float[rows][];
+        Parallel.get().forRange(rows, 16, (start, end) -> {
+            for (int r = start; r < end; r++) {
+                float[] x = new float[cols];
+                for (int i = 0; i < cols; i++) {
+                    int c = perm[i];
+                    x[i] = dead[c] ? 0 : w[r * cols + c];
+                }
+                work[r] = x;
+                if (staticGroups) {
+                    float[] original = new float[cols];
+                    for (int i = 0; i < cols; i++) {
+                        original[perm[i]] = x[i];
+                    }
                     for (int c0 = 0; c0 < cols; c0 += group) {
                         encoder.fit(r, original, c0);
                     }
                 }
-            });
-        }
+            }
+        });
         // a lazy block spans whole groups, so a group is fitted only after every earlier update reached it
         int block = group >= o.blockSize() ? group : o.blockSize() / group * group;
         float[] q = new float[rows * cols];
-        double[] loss = new double[Math.ceilDiv(rows, ROW_TILE)];
-        Parallel.get().forRange(Math.ceilDiv(rows, ROW_TILE), 1, (start, end) -> {
-            for (int tile = start; tile < end; tile++) {
-                loss[tile] = quantizeRows(weights, q, tile * ROW_TILE, Math.min(rows, (tile + 1) * ROW_TILE), cols,
-                        perm, p.u(), encoder, block, staticGroups);
-            }
-        });
-        return new Result(q, Arrays.stream(loss).sum(), p.dampUsed());
+        float[] negErr = new float[rows * block];
+        int tiles = Math.ceilDiv(rows, ROW_TILE);
+        double[] loss = new double[tiles];
+        float[] u = p.u();
+        for (int b1 = 0; b1 < cols; b1 += block) {
+            int i1 = b1;
+            int i2 = Math.min(cols, i1 + block);
+            Parallel.get().forRange(tiles, 1, (start, end) -> {
+                for (int tile = start; tile < end; tile++) {
+                    int r0 = tile * ROW_TILE;
+                    int r1 = Math.min(rows, r0 + ROW_TILE);
+                    for (int r = r0; r < r1; r++) {
+                        loss[tile] += quantizeColumns(work[r], r, q, negErr, r * block - i1, i1, i2, cols, perm, u,
+                                encoder, staticGroups);
+                    }
+                    if (i2 < cols) {
+                        LazyUpdate.apply(work, r0, r1, negErr, block, u, cols, i1, i2);
+                    }
+                }
+            });
+        }
+        double total = 0;
+        for (double l : loss) {
+            total += l;
+        }
+        return new Result(q, total, p.dampUsed());
     }
 
-    private static double quantizeRows(float[] w, float[] q, int r0, int r1, int cols, int[] perm, float[] u,
-                                       GridEncoder enc, int block, boolean staticGroups) {
-        int nr = r1 - r0;
-        float[][] row = new float[nr][];
-        for (int k = 0; k < nr; k++) {
-            row[k] = new float[cols];
-            for (int i = 0; i < cols; i++) {
-                row[k][i] = w[(r0 + k) * cols + perm[i]];
-            }
-        }
-        float[][] err = new float[nr][block];
+    /**
+     * Rounds columns [i1, i2) of one row in processing order, spreading each rounding error over the
+     * rest of the block at once and recording it (negated, at {@code negErr[eo + i]}) for the lazy
+     * update of the columns after the block; returns the loss of these steps.
+     */
+    private static double quantizeColumns(float[] x, int r, float[] q, float[] negErr, int eo, int i1, int i2, int cols,
+                                          int[] perm, float[] u, GridEncoder enc, boolean staticGroups) {
         double loss = 0;
-        for (int i1 = 0; i1 < cols; i1 += block) {
-            int i2 = Math.min(cols, i1 + block);
-            for (int k = 0; k < nr; k++) {
-                float[] x = row[k];
-                int r = r0 + k;
-                for (int i = i1; i < i2; i++) {
-                    int col = perm[i];
-                    if (!staticGroups && col % enc.group() == 0) {
-                        enc.fit(r, x, col); // no act-order: x is in natural column order
-                    }
-                    float qi = enc.round(r, col, x[i]);
-                    q[r * cols + col] = qi;
-                    float d = u[i * cols + i];
-                    float e = (x[i] - qi) / d;
-                    loss += 0.5 * e * e;
-                    axpy(-e, u, i * cols + i + 1, x, i + 1, i2 - i - 1);
-                    err[k][i - i1] = e;
-                }
+        for (int i = i1; i < i2; i++) {
+            int col = perm[i];
+            if (!staticGroups && col % enc.group() == 0) {
+                enc.fit(r, x, col); // no act-order: x is in natural column order
             }
-            if (i2 < cols) {
-                for (int i = i1; i < i2; i++) {
-                    for (int k = 0; k < nr; k++) {
-                        axpy(-err[k][i - i1], u, i * cols + i2, row[k], i2, cols - i2);
-                    }
-                }
-            }
+            float qi = enc.round(r, col, x[i]);
+            q[r * cols + col] = qi;
+            float d = u[i * cols + i];
+            float e = (x[i] - qi) / d;
+            loss += 0.5 * e * e;
+            axpy(-e, u, i * cols + i + 1, x, i + 1, i2 - i - 1);
+            negErr[eo + i] = -e;
         }
         return loss;
     }

@@ -20,33 +20,14 @@ import java.util.Set;
 /**
  * Applies a recipe's per-tensor rules (methods {@code rtn} and {@code hqq}, which need no
  * calibration) to a checkpoint. Recipes naming a calibrated whole-model method (w8a8,
- * smoothquant, int8-outlier) run through {@link Int8Methods}; a recipe of one rule naming a
- * layer-wise method (gptq, awq) is handed to the layer-wise pipeline ({@link #layerwiseRule}).
+ * smoothquant, int8-outlier) run through {@link Int8Methods}; recipes with layer-wise rules (gptq,
+ * awq by bits) run in the layer-wise pipeline ({@link LayerwiseRecipe}).
  */
 public final class RecipeQuantizer {
     private static final Set<String> PER_TENSOR = Set.of("rtn", "hqq", "gptq");
     private static final Set<String> LAYERWISE = Set.of("gptq", "awq");
 
     private RecipeQuantizer() {
-    }
-
-    /**
-     * The rule of a recipe that is one layer-wise method (gptq or awq) with integer parameters over
-     * the block linears, or empty. Layer-wise methods run block by block over the whole model, so a
-     * recipe mixing them with other rules is refused.
-     */
-    public static java.util.Optional<Recipe.Rule> layerwiseRule(Recipe recipe) {
-        List<Recipe.Rule> active = recipe.rules().stream().filter(r -> !r.keep()).toList();
-        // gptq with a format per tensor (as mixed precision writes) is a per-tensor rule
-        if (active.stream().noneMatch(r -> LAYERWISE.contains(r.method()) && r.format() == null)) {
-            return java.util.Optional.empty();
-        }
-        Recipe.Rule r = active.getFirst();
-        if (active.size() != 1 || r.bits() == null) {
-            throw new JQuantException("recipe " + recipe.name() + ": gptq and awq take one rule with bits (and group, "
-                    + "symmetric) for all block linears");
-        }
-        return java.util.Optional.of(r);
     }
 
     /** The whole-model int8 method a recipe asks for, or null when all its methods are per-tensor. */
@@ -77,9 +58,9 @@ public final class RecipeQuantizer {
 
     /** The quantized tensors (only those a rule changes); {@code hessians} only for per-tensor gptq rules. */
     public static Map<String, Tensor> apply(Checkpoint model, Recipe recipe, Setting.Hessians hessians, Arena arena) {
-        if (layerwiseRule(recipe).isPresent()) {
-            throw new JQuantException("recipe " + recipe.name() + " uses " + layerwiseRule(recipe).get().method()
-                    + ", which runs in the layer-wise pipeline (LayerwiseQuantizer)");
+        if (LayerwiseRecipe.of(recipe).isPresent()) {
+            throw new JQuantException("recipe " + recipe.name() + " uses " + LayerwiseRecipe.of(recipe).get().method()
+                    + ", which runs in the layer-wise pipeline (LayerwiseRecipe)");
         }
         if (wholeModelMethod(recipe) != null) {
             throw new JQuantException("recipe " + recipe.name() + " uses " + wholeModelMethod(recipe)

@@ -74,9 +74,8 @@ class RecipeTest {
             JQuantException e = assertThrows(JQuantException.class, () -> Recipe.load(dir.resolve(f)), f);
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
-        Recipe.Rule gptq = RecipeQuantizer.layerwiseRule(Presets.preset("w4a16-gptq-g128", null)).orElseThrow();
-        assertEquals(List.of("gptq", 4, 128, true), List.of(gptq.method(), gptq.bits(), gptq.group(), gptq.symmetric()));
-        assertFalse(RecipeQuantizer.layerwiseRule(Presets.preset("nf4", null)).isPresent());
+        assertEquals("gptq", LayerwiseRecipe.of(Presets.preset("w4a16-gptq-g128", null)).orElseThrow().method());
+        assertFalse(LayerwiseRecipe.of(Presets.preset("nf4", null)).isPresent());
         assertEquals("smoothquant", RecipeQuantizer.wholeModelMethod(Presets.preset("w8a8-smoothquant", null)));
     }
 
