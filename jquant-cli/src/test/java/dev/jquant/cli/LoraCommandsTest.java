@@ -90,6 +90,27 @@ class LoraCommandsTest {
     }
 
     @Test
+    void instructionPairsTrainWithAChatTemplateFile() throws Exception {
+        Path jsonl = dir.resolve("pairs.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            sb.append("{\"instruction\": \"Tell a story about number ").append(i)
+                    .append(".\", \"response\": \"Once upon a time there were ").append(i).append(" cats.\"}\n");
+        }
+        Files.writeString(jsonl, sb.toString());
+        Path template = dir.resolve("template.jinja");
+        Files.writeString(template, "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
+                + "{% if add_generation_prompt %}<|assistant|>{% endif %}");
+        Path out = dir.resolve("chat-adapter");
+        CliRun r = CliRun.of("finetune", "-q", "-m", SharedData.stories260k().toString(), "--data", jsonl.toString(),
+                "--out", out.toString(), "--chat-template", template.toString(), "--steps", "3", "--batch", "2",
+                "--seq", "48", "--lora-rank", "2");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("20 of 20 instruction pairs (chat template)"), r.err());
+        assertTrue(Files.exists(out.resolve(PeftAdapterFiles.WEIGHTS)));
+    }
+
+    @Test
     void badInputIsOneLine() throws Exception {
         String model = SharedData.stories260k().toString();
         assertOneLine(CliRun.of("generate", "-m", model, "--lora", dir.resolve("none").toString(), "-n", "2"),
