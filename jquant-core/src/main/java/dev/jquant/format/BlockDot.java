@@ -6,7 +6,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -39,18 +38,8 @@ final class BlockDot {
     static final VectorSpecies<Integer> IS = FS.withLanes(int.class);
     /** 16 bytes: the packed nibbles of one 32-element block. */
     static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-    /** {@code BROADCAST[k]} copies lane k of an {@link #FS} vector into every lane (see {@link #broadcastLane}). */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] BROADCAST = new VectorShuffle[FS.length()];
     /** Elements decoded at a time: one 256-element super-block, a whole number of blocks of every format. */
     private static final int CHUNK = 256;
-
-    static {
-        for (int k = 0; k < BROADCAST.length; k++) {
-            int lane = k;
-            BROADCAST[k] = VectorShuffle.fromOp(FS, i -> lane);
-        }
-    }
 
     private BlockDot() {
     }
@@ -60,7 +49,7 @@ final class BlockDot {
      * scalar costs a load, a convert, a multiply and a broadcast.
      */
     static FloatVector broadcastLane(FloatVector v, int k) {
-        return v.rearrange(BROADCAST[k]);
+        return v.rearrange(IntVector.broadcast(IS, k).toShuffle().cast(FS));
     }
 
     /**
