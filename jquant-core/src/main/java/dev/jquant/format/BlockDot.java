@@ -107,11 +107,8 @@ final class BlockDot {
      * bytes): a sub-block whose weights are an affine function of its quants.
      */
     static FloatVector fmaBytesAffine(ByteVector q, float scale, float offset, float[] x, int xo, FloatVector acc) {
-        return fmaBytesAffine(q, FloatVector.broadcast(FS, scale), FloatVector.broadcast(FS, offset), x, xo, acc);
-    }
-
-    /** {@link #fmaBytesAffine(ByteVector, float, float, float[], int, FloatVector)} with the scale and offset already broadcast. */
-    static FloatVector fmaBytesAffine(ByteVector q, FloatVector s, FloatVector o, float[] x, int xo, FloatVector acc) {
+        FloatVector s = FloatVector.broadcast(FS, scale);
+        FloatVector o = FloatVector.broadcast(FS, offset);
         int fl = FS.length();
         for (int p = 0, parts = q.length() / fl; p < parts; p++) {
             FloatVector wv = ((FloatVector) q.convertShape(VectorOperators.B2F, FS, p)).fma(s, o);

@@ -105,15 +105,17 @@ public final class Q4_K implements Format {
      * Per 32-element sub-block the weights are the affine function {@code (d * sc) * q - dmin * m}
      * of the nibbles: one convert, one FMA for the weight and one for the product per 16 elements,
      * two accumulators for the low and high sub-block of each 32-byte group. The eight scales and
-     * mins are converted to floats together, once per super-block, and each sub-block's are lanes of
-     * those vectors: a scalar int-to-float conversion per sub-block made this kernel ~25% slower.
+     * the eight mins are converted to floats by vector, once per super-block, into a small scratch
+     * array the sub-blocks read back (~7% faster than a scalar extract and convert per sub-block; a
+     * lane permute per sub-block instead made the graph too big for C2 to inline the helpers).
+     * Narrower than 8 lanes (NEON) it stays scalar; LANES folds, so only one branch is compiled.
      */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
         int nb = GgmlMath.blocks(this, n);
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
-        float[] sm = new float[2 * LANES];
+        float[] sm = new float[2 * LANES]; // scales from 0, mins from LANES
         for (int b = 0; b < nb; b++) {
             long bo = offset + (long) b * BLOCK_BYTES;
             float d = GgmlMath.getHalf(w, bo);

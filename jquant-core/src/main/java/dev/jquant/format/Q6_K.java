@@ -228,8 +228,8 @@ public final class Q6_K implements Format {
 
     /**
      * Per 16-element sub-block: d * sc * sum(q * x). The eight scales of each 128-element half are
-     * converted together, once, and each sub-block's scale is a lane of that vector (~17% faster than a
-     * scalar load, convert and broadcast per sub-block).
+     * converted together, once, and each sub-block's scale is a lane of that vector, taken by one
+     * permute: ~40% faster (matvec) than a scalar load, int-to-float convert and broadcast per sub-block.
      */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
