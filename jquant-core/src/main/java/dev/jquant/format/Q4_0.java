@@ -77,19 +77,19 @@ public final class Q4_0 implements Format {
         }
     }
 
-    /** Two accumulators over alternate blocks, so consecutive blocks' FMAs do not wait on each other. */
+    /**
+     * Two accumulators over alternate blocks, so consecutive blocks' FMAs do not wait on each other,
+     * swapped each block so that the loop has one copy of the block kernel.
+     */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
         int nb = GgmlMath.blocks(this, n);
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
-        int b = 0;
-        for (; b + 1 < nb; b += 2) {
-            acc0 = blockDot(w, offset + (long) b * BLOCK_BYTES, x, xOff + b * BLOCK, acc0);
-            acc1 = blockDot(w, offset + (long) (b + 1) * BLOCK_BYTES, x, xOff + (b + 1) * BLOCK, acc1);
-        }
-        if (b < nb) {
-            acc0 = blockDot(w, offset + (long) b * BLOCK_BYTES, x, xOff + b * BLOCK, acc0);
+        for (int b = 0; b < nb; b++) {
+            FloatVector sum = blockDot(w, offset + (long) b * BLOCK_BYTES, x, xOff + b * BLOCK, acc0);
+            acc0 = acc1;
+            acc1 = sum;
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
