@@ -1,5 +1,6 @@
 package dev.jquant.cli;
 
+import dev.jquant.eval.MemoryBandwidth;
 import dev.jquant.eval.SpeedBenchmark;
 import dev.jquant.kernel.Parallel;
 import dev.jquant.model.Checkpoint;
@@ -29,6 +30,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "measured runs after one warm-up (default: ${DEFAULT-VALUE})")
     int repetitions;
 
+    @Option(names = "--no-bandwidth",
+            description = "skip measuring the machine's read bandwidth (done with the same threads, after the runs)")
+    boolean skipBandwidth;
+
     @Option(names = "--json", description = "print one JSON object with prefill_tps, decode_tps, peak_rss_bytes, ...")
     boolean json;
 
@@ -37,6 +42,9 @@ final class BenchCommand implements Callable<Integer> {
         try (Checkpoint c = modelOptions.load()) {
             SpeedBenchmark.Result r = SpeedBenchmark.run(engine.transformer(c), promptTokens, genTokens, repetitions,
                     Parallel.get().threads());
+            // After the runs, so its 512 MiB buffer stays out of the model's peak RSS.
+            boolean bandwidth = !skipBandwidth;
+            double readGbps = bandwidth ? MemoryBandwidth.readGbPerSecond(512L << 20, 5) : Double.NaN;
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("model", c.source().toString());
@@ -50,6 +58,9 @@ final class BenchCommand implements Callable<Integer> {
                 out.put("decode_tps_sd", r.decodeTpsSd());
                 out.put("weight_bytes", r.weightBytes());
                 out.put("decode_weight_gbps", r.decodeWeightGbPerSecond());
+                if (bandwidth) {
+                    out.put("read_bandwidth_gbps", readGbps);
+                }
                 out.put("kv_cache", engine.kvCache);
                 out.put("kv_cache_bytes", r.kvCacheBytes());
                 out.put("peak_rss_bytes", r.peakRssBytes());
@@ -59,6 +70,10 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("pp%-5d  %10.2f ± %.2f tokens/s%n", r.promptTokens(), r.prefillTps(), r.prefillTpsSd());
                 System.out.printf("tg%-5d  %10.2f ± %.2f tokens/s   (%.2f GB/s of weights)%n", r.genTokens(), r.decodeTps(),
                         r.decodeTpsSd(), r.decodeWeightGbPerSecond());
+                if (bandwidth) {
+                    System.out.printf("memory   %.2f GB/s read with %d threads; decode streamed %.0f%% of it%n", readGbps,
+                            r.threads(), 100 * r.decodeWeightGbPerSecond() / readGbps);
+                }
                 System.out.printf("KV cache %s, %,d bytes%n", engine.kvCache, r.kvCacheBytes());
                 System.out.printf("peak RSS %,d bytes%n", r.peakRssBytes());
             }

@@ -6,7 +6,6 @@ import dev.jquant.generate.Conversation;
 import dev.jquant.generate.GenerationOptions;
 import dev.jquant.generate.GenerationResult;
 import dev.jquant.model.Checkpoint;
-import dev.jquant.model.Transformer;
 import dev.jquant.tokenizer.ChatTemplate;
 import dev.jquant.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
@@ -26,6 +25,9 @@ import java.util.concurrent.Callable;
 final class ChatCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
+
+    @Mixin
+    EngineOptions engine;
 
     @Mixin
     SamplingOptions sampling;
@@ -53,7 +55,7 @@ final class ChatCommand implements Callable<Integer> {
             }
             ChatTemplate template = new ChatTemplate(source, tok.bos() >= 0 ? tok.piece(tok.bos()) : "",
                     tok.eos() >= 0 ? tok.piece(tok.eos()) : "");
-            Conversation chat = new Conversation(new Transformer(c), tok, template, system);
+            Conversation chat = new Conversation(engine.transformer(c), tok, template, system);
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             boolean interactive = System.console() != null;
             while (true) {

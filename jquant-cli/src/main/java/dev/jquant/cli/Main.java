@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 InspectCommand.class, BenchCommand.class, EvalCommand.class, QuantizeCommand.class, SynthCommand.class,
                 CompareCommand.class, DemoCommand.class, TaskCommand.class,
                 GenCorpusCommand.class, TrainTokenizerCommand.class, TrainCommand.class, QatCommand.class,
+                FinetuneCommand.class, MergeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -48,6 +48,13 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--distill", description = "train towards the original model's output distribution (KL) instead of the text's next tokens")
     boolean distill;
 
+    @Option(names = "--lsq", description = "learn each group's step size (LSQ, Esser et al. 2019), starting from round-to-nearest; integer formats")
+    boolean lsq;
+
+    @Option(names = "--act-bits", defaultValue = "0", paramLabel = "B",
+            description = "also fake-quantize the inputs of every linear layer per token, symmetric, to B bits (e.g. 8); 0: off")
+    int actBits;
+
     @Option(names = "--steps", defaultValue = "200", paramLabel = "N", description = "optimizer steps (default: ${DEFAULT-VALUE})")
     int steps;
 
@@ -74,18 +81,22 @@ final class QatCommand implements Callable<Integer> {
         if (threads != null) {
             Parallel.setThreads(threads);
         }
+        if (actBits < 0 || actBits == 1 || actBits > 16) {
+            throw new JQuantException("--act-bits must be 0 (off) or 2..16, got " + actBits);
+        }
         Format target = format != null ? Formats.byName(format) : intFormat();
         int warmup = Math.min(steps / 10, 50);
         Trainer.Options options = new Trainer.Options(batch, seq, 1, steps, new LearningRate(lr, lr / 10, warmup, steps),
                 0f, 0.9f, 0.95f, 1e-8f, 1f, seed, 0);
         Progress progress = new Progress("step", quiet);
         QuantizationAwareTraining.Result r = QuantizationAwareTraining.run(model, data, out, target,
-                keep.stream().map(Pattern::compile).toList(), distill, options,
+                keep.stream().map(Pattern::compile).toList(), distill,
+                new QuantizationAwareTraining.Extras(lsq, actBits), options,
                 s -> progress.update(s.step(), s.steps(), String.format(Locale.ROOT, "loss %.4f  lr %.2e  %.0f tok/s",
                         s.loss(), s.lr(), s.tokensPerSecond())));
         progress.done();
-        System.err.printf(Locale.ROOT, "%s: %s, %d steps, %s loss %.4f with round-to-nearest weights, %.4f after; wrote %s (%,d bytes, %.2f bits/weight)%n",
-                model.getFileName(), target.name(), r.steps(), distill ? "distillation" : "training", r.firstLoss(),
+        System.err.printf(Locale.ROOT, "%s: %s%s, %d steps, %s loss %.4f with round-to-nearest weights, %.4f after; wrote %s (%,d bytes, %.2f bits/weight)%n",
+                model.getFileName(), target.name(), (lsq ? " LSQ" : "") + (actBits > 0 ? " A" + actBits : ""), r.steps(), distill ? "distillation" : "training", r.firstLoss(),
                 r.lastLoss(), out, r.written().fileBytes(), r.written().bitsPerWeight());
         return 0;
     }

@@ -113,6 +113,8 @@ class CommandsTest {
         assertTrue(json.get("prefill_tps").asDouble() > 0);
         assertTrue(json.get("decode_tps").asDouble() > 0);
         assertTrue(json.get("peak_rss_bytes").asLong() > 0);
+        assertTrue(json.get("read_bandwidth_gbps").asDouble() > 0);
+        assertTrue(json.get("weight_bytes").asLong() < Files.size(Path.of(model())), "decode reads one embedding row, not the table");
     }
 
     @Test

@@ -57,4 +57,23 @@ class TrainCommandsTest {
         assertEquals(1, r.exitCode());
         assertTrue(r.err().startsWith("jquant: ") && r.err().contains("unknown key 'layerz'") && r.err().lines().count() == 1, r.err());
     }
+
+    @Test
+    void qatLsqAndActivationBitsRefuseWhatTheyCannotDo() throws Exception {
+        Path corpus = dir.resolve("c2.txt");
+        Files.writeString(corpus, "Once upon a time there was a cat.\n\nThe cat sat on a mat and was happy.\n".repeat(40));
+        String model = dev.jquant.testing.SharedData.stories260k().toString();
+        CliRun r = CliRun.of("qat", "-q", "-m", model, "--data", corpus.toString(), "--out", dir.resolve("q.gguf").toString(),
+                "--act-bits", "1");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--act-bits must be 0 (off) or 2..16") && r.err().strip().lines().count() == 1, r.err());
+        r = CliRun.of("qat", "-q", "-m", model, "--data", corpus.toString(), "--out", dir.resolve("q.gguf").toString(),
+                "--lsq", "--format", "Q8_0", "--steps", "1");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--lsq learns the scales of integer formats") && r.err().strip().lines().count() == 1, r.err());
+        r = CliRun.of("qat", "-q", "-m", model, "--data", corpus.toString(), "--out", dir.resolve("q.gguf").toString(),
+                "--lsq", "--act-bits", "8", "--bits", "2", "--group", "32", "--steps", "2", "--batch", "2", "--seq", "16");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("INT2_G32_ASYM_F16 LSQ A8"), r.err());
+    }
 }

@@ -21,6 +21,23 @@ final class GgmlMath {
      * ggml's nearest_int: adding 1.5 * 2^23 leaves the rounded integer in the low mantissa bits
      * (round half to even). Kept literal so out-of-range inputs (NaN, huge) give ggml's garbage, not an error.
      */
+    /**
+     * The element of {@code x[from..from+n)} with the largest magnitude, sign kept (the first one on
+     * ties): the reference quantizers of the symmetric types derive their scale from it.
+     */
+    static float largestMagnitude(float[] x, int from, int n) {
+        float amax = 0;
+        float max = 0;
+        for (int i = from; i < from + n; i++) {
+            float ax = Math.abs(x[i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[i];
+            }
+        }
+        return max;
+    }
+
     static int nearestInt(float f) {
         float val = f + 12582912.f;
         return (Float.floatToRawIntBits(val) & 0x007fffff) - 0x00400000;

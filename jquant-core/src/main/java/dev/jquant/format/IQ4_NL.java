@@ -99,16 +99,8 @@ public final class IQ4_NL implements Format {
      * {@code L[lo..lo+32)} with the first guess's levels unless the block is all zero.
      */
     static float blockScale(float[] x, int xo, int[] L, int lo) {
-        float amax = 0;
-        float max = 0;
-        for (int j = 0; j < BLOCK; ++j) {
-            float ax = Math.abs(x[xo + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + j];
-            }
-        }
-        if (amax < GgmlMath.GROUP_MAX_EPS) {
+        float max = GgmlMath.largestMagnitude(x, xo, BLOCK);
+        if (Math.abs(max) < GgmlMath.GROUP_MAX_EPS) {
             return 0;
         }
         float d = -max / KVALUES[0];

@@ -195,8 +195,10 @@ public final class NF4 implements Format {
         for (int b = 0; b < full; b++) {
             long qs = codesAt(offset, blocks, b);
             int xo = xOff + b * BLOCK;
-            FloatVector sum = Nibbles.fmaFloatTable(w, qs, TABLE, x, xo, FloatVector.zero(FS));
-            sum = Nibbles.fmaFloatTable(w, qs + 16, TABLE, x, xo + 32, sum);
+            FloatVector sum = FloatVector.zero(FS);
+            for (int g = 0; g < BLOCK / Nibbles.GROUP; g++) { // a loop, not two call sites: half the inlined graph
+                sum = Nibbles.fmaFloatTable(w, qs + g * Nibbles.GROUP_BYTES, TABLE, x, xo + g * Nibbles.GROUP, sum);
+            }
             acc = sum.fma(FloatVector.broadcast(FS, absmax(w, offset, blocks, b)), acc);
         }
         float result = acc.reduceLanes(VectorOperators.ADD);

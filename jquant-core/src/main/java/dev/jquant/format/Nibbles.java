@@ -57,27 +57,30 @@ final class Nibbles {
         return parts;
     }
 
-    /** {@code acc + sum_j table[q_j] * x[xo + j]} over one 32-element group, for any float table. */
+    /**
+     * {@code acc + sum_j table[q_j] * x[xo + j]} over one 32-element group, for any float table. The
+     * codes are widened once to int lanes (zero-extended, so the high nibble is a plain shift) and
+     * looked up with a lane permute. Kept small on purpose: C2 stops inlining a kernel's vector
+     * helpers when its graph grows too large, and an out-of-line helper boxes every vector.
+     */
     static FloatVector fmaFloatTable(MemorySegment w, long qs, FloatVector[] table, float[] x, int xo, FloatVector acc) {
         ByteVector q = ByteVector.fromMemorySegment(B128, w, qs, ByteOrder.LITTLE_ENDIAN);
-        acc = fmaLookup(q.and((byte) 0xF), table, x, xo, acc);
-        return fmaLookup(BlockDot.highNibbles(q), table, x, xo + 16, acc);
-    }
-
-    private static FloatVector fmaLookup(ByteVector codes, FloatVector[] table, float[] x, int xo, FloatVector acc) {
         int lanes = FS.length();
         for (int p = 0, parts = 16 / lanes; p < parts; p++) {
-            IntVector idx = (IntVector) codes.convertShape(VectorOperators.B2I, IS, p);
-            acc = lookup(idx, table).fma(FloatVector.fromArray(FS, x, xo + p * lanes), acc);
+            IntVector codes = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, p);
+            acc = lookup(codes.and(0xF), table).fma(FloatVector.fromArray(FS, x, xo + p * lanes), acc);
+            acc = lookup(codes.lanewise(VectorOperators.LSHR, 4), table).fma(FloatVector.fromArray(FS, x, xo + 16 + p * lanes), acc);
         }
         return acc;
     }
 
-    /** {@code table[idx]} lane-wise: each table part serves the indexes in its range. */
+    /** {@code table[idx]} lane-wise: one permute when the table fits one vector, else each part serves the indexes in its range. */
     private static FloatVector lookup(IntVector idx, FloatVector[] table) {
+        if (table.length == 1) {
+            return table[0].rearrange(idx.toShuffle().cast(FS));
+        }
         int lanes = FS.length();
-        IntVector local = idx.and(lanes - 1);
-        var shuffle = local.toShuffle().cast(FS);
+        var shuffle = idx.and(lanes - 1).toShuffle().cast(FS);
         FloatVector out = table[0].rearrange(shuffle);
         for (int p = 1; p < table.length; p++) {
             VectorMask<Float> inPart = idx.compare(VectorOperators.GE, p * lanes).cast(FS);

@@ -151,16 +151,8 @@ public final class Q3_K implements Format {
      * refined a few rounds to maximise the x^2-weighted fit; returns the scale.
      */
     static float makeQ3Quants(int n, int nmax, float[] x, int xo, int[] L, int lo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; ++i) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < GgmlMath.GROUP_MAX_EPS) {
+        float max = GgmlMath.largestMagnitude(x, xo, n);
+        if (Math.abs(max) < GgmlMath.GROUP_MAX_EPS) {
             for (int i = 0; i < n; ++i) {
                 L[lo + i] = 0;
             }

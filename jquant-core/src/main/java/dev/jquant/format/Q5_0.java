@@ -64,15 +64,7 @@ public final class Q5_0 implements Format {
         for (int b = 0; b < nb; b++) {
             int xo = srcOff + b * BLOCK;
             long bo = offset + (long) b * BLOCK_BYTES;
-            float amax = 0;
-            float max = 0;
-            for (int j = 0; j < BLOCK; j++) {
-                float v = src[xo + j];
-                if (amax < Math.abs(v)) {
-                    amax = Math.abs(v);
-                    max = v;
-                }
-            }
+            float max = GgmlMath.largestMagnitude(src, xo, BLOCK);
             float d = max / -16;
             float id = d != 0 ? 1.0f / d : 0.0f;
             GgmlMath.putHalf(dst, bo, d);

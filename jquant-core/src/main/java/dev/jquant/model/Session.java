@@ -193,13 +193,16 @@ public final class Session {
         Ops.addInPlace(x, b.proj, n * dim);
     }
 
-    /** {@code out = W · x}: as the weight's format says, or with the int8 input plan stored beside it. */
+    /** {@code out = W · x}: as the weight's format says, or with the int8 input plan stored beside it; plus the LoRA product. */
     private void linear(dev.jquant.tensor.Tensor w, float[] x, int n, float[] out) {
         LinearInputs inputs = model.linearInputs(w.name());
         if (inputs == null) {
             MatMul.matmul(w, x, n, out);
         } else {
             inputs.apply(x, n, out);
+        }
+        if (model.lora() != null) {
+            model.lora().addTo(w.name(), x, n, out);
         }
     }
 

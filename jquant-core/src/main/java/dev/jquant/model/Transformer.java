@@ -29,6 +29,8 @@ public final class Transformer {
     private final Layer[] layers;
     private final float[] invFreq;
     private final KvCacheType kvCacheType;
+    /** A LoRA adapter added to the linear products at run time, or null. */
+    private final LoraAdapter lora;
     /** Int8 input plans of the linear weights that have companions, by weight name (usually none). */
     private final java.util.Map<String, LinearInputs> linearInputs = new java.util.HashMap<>();
 
@@ -38,7 +40,16 @@ public final class Transformer {
 
     /** The model whose sessions keep their KV cache as {@code kvCacheType} says. */
     public Transformer(Checkpoint checkpoint, KvCacheType kvCacheType) {
+        this(checkpoint, kvCacheType, null);
+    }
+
+    /** The model with a LoRA adapter applied at run time: each adapted product gains {@code (alpha/r) B (A x)}; the base stays as stored. */
+    public Transformer(Checkpoint checkpoint, KvCacheType kvCacheType, LoraAdapter lora) {
         this.checkpoint = checkpoint;
+        if (lora != null) {
+            lora.check(checkpoint.config(), checkpoint.source() + " with its LoRA adapter");
+        }
+        this.lora = lora;
         this.kvCacheType = java.util.Objects.requireNonNull(kvCacheType);
         this.config = checkpoint.config();
         this.tokenEmbedding = expect(checkpoint.tensor(TOKEN_EMBEDDING), config.vocabSize(), config.dim());
@@ -136,8 +147,23 @@ public final class Transformer {
         return linearInputs.isEmpty() ? null : linearInputs.get(weightName);
     }
 
+    /** The run-time LoRA adapter, or null. */
+    public LoraAdapter lora() {
+        return lora;
+    }
+
     float[] inverseFrequencies() {
         return invFreq;
+    }
+
+    /**
+     * Weight bytes one decode step reads: every tensor of the checkpoint, except that a separate
+     * token-embedding table contributes only the one row it looks up (a tied table is read whole,
+     * as the output matrix).
+     */
+    public long decodeBytesPerToken() {
+        long all = checkpoint.tensorBytes();
+        return tokenEmbedding == output ? all : all - tokenEmbedding.byteSize() + tokenEmbedding.rowBytes();
     }
 
     /** A fresh inference state (KV cache of this model's {@link #kvCacheType()}) for up to {@code maxContext} positions. */

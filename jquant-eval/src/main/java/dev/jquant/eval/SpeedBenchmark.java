@@ -18,7 +18,7 @@ public final class SpeedBenchmark {
     /**
      * @param prefillTps         prompt tokens per second, mean over repetitions
      * @param decodeTps          generated tokens per second, mean over repetitions
-     * @param weightBytes        bytes of the weights a decode step reads (all tensors)
+     * @param weightBytes        bytes of the weights a decode step reads ({@link Transformer#decodeBytesPerToken()})
      * @param kvCacheBytes       bytes of the KV cache of one session (prompt or generated tokens, whichever is longer)
      * @param peakRssBytes       the process's peak resident memory (Linux VmHWM), or -1 when unknown
      */
@@ -72,7 +72,7 @@ public final class SpeedBenchmark {
                 tg[rep] = genTokens * 1e9 / (t3 - t2);
             }
         }
-        long weights = model.checkpoint().tensorBytes();
+        long weights = model.decodeBytesPerToken();
         return new Result(promptTokens, genTokens, repetitions, mean(pp), sd(pp), mean(tg), sd(tg), weights, kvCacheBytes,
                 MemoryStats.peakRssBytes(), threads);
     }

@@ -20,6 +20,11 @@ public final class AdamW {
         this(beta1, beta2, eps, weightDecay, Parameters.zeros(config), Parameters.zeros(config), 0);
     }
 
+    /** Fresh moments for {@code params}' names and shapes (a whole model or any subset, e.g. adapter factors). */
+    public static AdamW forParameters(Parameters params, float beta1, float beta2, float eps, float weightDecay) {
+        return new AdamW(beta1, beta2, eps, weightDecay, params.zerosLike(), params.zerosLike(), 0);
+    }
+
     /** Resumes with saved moments after {@code steps} updates. */
     public AdamW(float beta1, float beta2, float eps, float weightDecay, Parameters m, Parameters v, int steps) {
         this.beta1 = beta1;

@@ -17,7 +17,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * A model's trainable tensors as F32 arrays under their GGUF names, in {@link ModelShapes} order;
- * the same type holds weights, gradients and optimizer moments.
+ * the same type holds weights, gradients and optimizer moments. A set may also hold only some of the
+ * model's tensors (the frozen F32 part of a QLoRA model) or tensors of its own (LoRA factors), see {@link #of}.
  */
 public final class Parameters {
     private final ModelConfig config;
@@ -25,9 +26,50 @@ public final class Parameters {
     private final Map<String, long[]> shapes;
 
     private Parameters(ModelConfig config, Map<String, float[]> values) {
+        this(config, values, ModelShapes.expected(config));
+    }
+
+    private Parameters(ModelConfig config, Map<String, float[]> values, Map<String, long[]> shapes) {
         this.config = config;
         this.values = values;
-        this.shapes = ModelShapes.expected(config);
+        this.shapes = shapes;
+    }
+
+    /** Arbitrary named arrays of the given shapes (in the map's order), e.g. adapter factors; the arrays are shared, not copied. */
+    public static Parameters of(ModelConfig config, Map<String, float[]> values, Map<String, long[]> shapes) {
+        Map<String, long[]> s = new LinkedHashMap<>();
+        for (var e : values.entrySet()) {
+            long[] shape = shapes.get(e.getKey());
+            if (shape == null || count(shape) != e.getValue().length) {
+                throw new IllegalArgumentException(e.getKey() + ": " + e.getValue().length + " values for shape "
+                        + java.util.Arrays.toString(shape));
+            }
+            s.put(e.getKey(), shape.clone());
+        }
+        return new Parameters(config, new LinkedHashMap<>(values), s);
+    }
+
+    /** Zeros of the same names and shapes (gradients, optimizer moments). */
+    public Parameters zerosLike() {
+        return map((name, v) -> new float[v.length]);
+    }
+
+    /** Both sets' arrays under their names, shared, not copied (e.g. frozen weights beside trainable adapters). */
+    public Parameters with(Parameters other) {
+        Map<String, float[]> v = new LinkedHashMap<>(values);
+        Map<String, long[]> s = new LinkedHashMap<>(shapes);
+        other.values.forEach((name, arr) -> {
+            if (v.put(name, arr) != null) {
+                throw new IllegalArgumentException("parameter " + name + " is in both sets");
+            }
+            s.put(name, other.shapes.get(name));
+        });
+        return new Parameters(config, v, s);
+    }
+
+    /** Whether this set holds {@code name}. */
+    public boolean contains(String name) {
+        return values.containsKey(name);
     }
 
     /** All zeros (gradients, optimizer moments). */
@@ -64,13 +106,22 @@ public final class Parameters {
 
     /** A copy of a checkpoint's weights, decoded to F32 from whatever format they are stored in. */
     public static Parameters fromCheckpoint(Checkpoint checkpoint) {
+        return fromCheckpoint(checkpoint, name -> true);
+    }
+
+    /** A copy of those of a checkpoint's weights whose names {@code include} accepts, decoded to F32. */
+    public static Parameters fromCheckpoint(Checkpoint checkpoint, java.util.function.Predicate<String> include) {
         ModelConfig c = supported(checkpoint.config());
         ModelShapes.check(checkpoint.source(), c, checkpoint.tensors());
         Map<String, float[]> v = new LinkedHashMap<>();
-        for (String name : ModelShapes.expected(c).keySet()) {
-            v.put(name, checkpoint.tensor(name).toFloats());
+        Map<String, long[]> s = new LinkedHashMap<>();
+        for (var e : ModelShapes.expected(c).entrySet()) {
+            if (include.test(e.getKey())) {
+                v.put(e.getKey(), checkpoint.tensor(e.getKey()).toFloats());
+                s.put(e.getKey(), e.getValue());
+            }
         }
-        return new Parameters(c, v);
+        return new Parameters(c, v, s);
     }
 
     /** The configs the trainer covers: the Llama core without q/k/v biases, QK-norm or RoPE scaling. */
@@ -124,7 +175,7 @@ public final class Parameters {
     public Parameters map(java.util.function.BiFunction<String, float[], float[]> f) {
         Map<String, float[]> v = new LinkedHashMap<>();
         values.forEach((name, arr) -> v.put(name, f.apply(name, arr)));
-        return new Parameters(config, v);
+        return new Parameters(config, v, shapes);
     }
 
     public void zero() {

@@ -58,37 +58,54 @@ public final class Trainer {
         void onStep(StepStats stats);
     }
 
+    /** Micro-batch {@code micro} of optimizer step {@code step}; must depend only on its arguments (and the seed). */
+    @FunctionalInterface
+    public interface BatchSource {
+        Batch batch(int step, int micro);
+    }
+
     private final TrainingModel model;
     private final Parameters params;
     private final Parameters grads;
     private final AdamW optimizer;
-    private final int[] data;
+    private final BatchSource batches;
     private final Options opt;
     private final List<String> lossRows;
     private UnaryOperator<Parameters> forwardWeights = UnaryOperator.identity();
+    private java.util.function.BiConsumer<Parameters, Parameters> gradientTransform;
     private Parameters teacher;
     private TrainingModel teacherModel;
     private int step;
 
-    private Trainer(Parameters params, AdamW optimizer, int step, List<String> lossRows, int[] data, Options opt) {
-        if (data.length < opt.seq() + 2) {
-            throw new JQuantException("the training data has " + data.length + " tokens, fewer than one window of "
-                    + (opt.seq() + 1));
-        }
-        this.model = new TrainingModel(params.config());
+    private Trainer(TrainingModel model, Parameters params, AdamW optimizer, int step, List<String> lossRows,
+                    BatchSource batches, Options opt) {
+        this.model = model;
         this.params = params;
-        this.grads = Parameters.zeros(params.config());
+        this.grads = params.zerosLike();
         this.optimizer = optimizer;
         this.step = step;
         this.lossRows = lossRows;
-        this.data = data;
+        this.batches = batches;
         this.opt = opt;
+    }
+
+    private Trainer(Parameters params, AdamW optimizer, int step, List<String> lossRows, int[] data, Options opt) {
+        this(new TrainingModel(params.config()), params, optimizer, step, lossRows, windows(data, opt), opt);
     }
 
     /** A trainer that starts from {@code initial} (fresh or pretrained weights, updated in place). */
     public static Trainer start(Parameters initial, int[] data, Options opt) {
-        AdamW adam = new AdamW(initial.config(), opt.beta1(), opt.beta2(), opt.eps(), opt.weightDecay());
+        AdamW adam = AdamW.forParameters(initial, opt.beta1(), opt.beta2(), opt.eps(), opt.weightDecay());
         return new Trainer(initial, adam, 0, new ArrayList<>(), data, opt);
+    }
+
+    /**
+     * A trainer of {@code trainable} alone (e.g. LoRA factors, updated in place) on {@code model}, whose
+     * forward pass sees the weights {@link #forwardWith} makes of them, batches from {@code batches}.
+     */
+    public static Trainer start(TrainingModel model, Parameters trainable, BatchSource batches, Options opt) {
+        AdamW adam = AdamW.forParameters(trainable, opt.beta1(), opt.beta2(), opt.eps(), opt.weightDecay());
+        return new Trainer(model, trainable, adam, 0, new ArrayList<>(), batches, opt);
     }
 
     /** A trainer that continues from a checkpoint written by {@link #saveCheckpoint} and its loss curve. */
@@ -140,6 +157,15 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * After the backward pass of each step (before clipping), lets {@code transform} turn the gradient of
+     * the forward weights into that of the trained parameters, given both (LSQ: clip masks, step sizes).
+     */
+    public Trainer gradientsWith(java.util.function.BiConsumer<Parameters, Parameters> transform) {
+        this.gradientTransform = transform;
+        return this;
+    }
+
     /** Trains towards {@code teacherWeights}' output distribution (KL divergence) instead of the next tokens. */
     public Trainer distillFrom(Parameters teacherWeights) {
         this.teacher = teacherWeights;
@@ -172,6 +198,9 @@ public final class Trainer {
                         grads, scale);
             }
             loss /= opt.accumulation();
+            if (gradientTransform != null) {
+                gradientTransform.accept(params, grads);
+            }
             double norm = Math.sqrt(grads.squaredNorm());
             if (opt.clip() > 0 && norm > opt.clip()) {
                 grads.scale((float) (opt.clip() / norm));
@@ -192,16 +221,29 @@ public final class Trainer {
         }
     }
 
-    /** Micro-batch {@code micro} of step {@code step}: windows drawn from a generator seeded by (seed, step, micro). */
     Batch batch(int step, int micro) {
-        SplittableRandom rnd = new SplittableRandom(opt.seed() * 0x9E3779B97F4A7C15L + (long) step * opt.accumulation() + micro);
-        int window = opt.seq() + 1;
-        int[] tokens = new int[opt.batch() * window];
-        for (int b = 0; b < opt.batch(); b++) {
-            int from = rnd.nextInt(data.length - window + 1);
-            System.arraycopy(data, from, tokens, b * window, window);
+        return batches.batch(step, micro);
+    }
+
+    /**
+     * Random windows of a token stream: micro-batch {@code micro} of step {@code step} drawn from a generator
+     * seeded by (seed, step, micro).
+     */
+    public static BatchSource windows(int[] data, Options opt) {
+        if (data.length < opt.seq() + 2) {
+            throw new JQuantException("the training data has " + data.length + " tokens, fewer than one window of "
+                    + (opt.seq() + 1));
         }
-        return Batch.ofWindows(tokens, opt.batch(), opt.seq());
+        return (step, micro) -> {
+            SplittableRandom rnd = new SplittableRandom(opt.seed() * 0x9E3779B97F4A7C15L + (long) step * opt.accumulation() + micro);
+            int window = opt.seq() + 1;
+            int[] tokens = new int[opt.batch() * window];
+            for (int b = 0; b < opt.batch(); b++) {
+                int from = rnd.nextInt(data.length - window + 1);
+                System.arraycopy(data, from, tokens, b * window, window);
+            }
+            return Batch.ofWindows(tokens, opt.batch(), opt.seq());
+        };
     }
 
     /** Writes the weights, optimizer moments and step to a GGUF checkpoint with {@code tokenizer}'s vocabulary. */

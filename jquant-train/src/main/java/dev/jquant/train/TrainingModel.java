@@ -25,9 +25,21 @@ public final class TrainingModel {
 
     private final ModelConfig cfg;
     private final float[] invFreq;
+    /** Layers whose product is not a plain F32 weight, by weight name (QLoRA); empty for full training. */
+    private final java.util.Map<String, LinearLayer> linears;
     private Activations act;
 
     public TrainingModel(ModelConfig config) {
+        this(config, java.util.Map.of());
+    }
+
+    /**
+     * A model whose linear layers named in {@code linears} (by weight name) run as those layers say; the
+     * others multiply their F32 parameter. Parameters missing from the gradients passed to the backward
+     * pass are frozen: their gradients are not computed.
+     */
+    public TrainingModel(ModelConfig config, java.util.Map<String, LinearLayer> linears) {
+        this.linears = java.util.Map.copyOf(linears);
         this.cfg = Parameters.supported(config);
         int half = cfg.headDim() / 2;
         this.invFreq = new float[half];
@@ -39,6 +51,35 @@ public final class TrainingModel {
 
     public ModelConfig config() {
         return cfg;
+    }
+
+    /** Switches training-only behaviour of the layers (LoRA dropout) on or off. */
+    public void training(boolean on) {
+        linears.values().forEach(l -> l.training(on));
+    }
+
+    /** {@code y = x W^T} for weight {@code name} {@code [out, in]}: its layer, or its F32 parameter. */
+    private void linear(Parameters w, String name, float[] x, int n, int out, int in, float[] y) {
+        LinearLayer layer = linears.get(name);
+        if (layer != null) {
+            layer.forward(w, x, n, y);
+        } else {
+            Linear.forward(x, n, w.get(name), out, in, y);
+        }
+    }
+
+    /** The input gradient into dx (added when {@code accumulate}), and the weight's gradient when it is not frozen. */
+    private void linearBackward(Parameters w, Parameters grads, String name, float[] dy, float[] x, int n, int out, int in,
+                                float[] dx, boolean accumulate) {
+        LinearLayer layer = linears.get(name);
+        if (layer != null) {
+            layer.backward(w, grads, dy, x, n, dx, accumulate);
+            return;
+        }
+        Linear.backwardInput(dy, n, w.get(name), out, in, dx, accumulate);
+        if (grads.contains(name)) {
+            Linear.backwardWeight(dy, x, n, out, in, grads.get(name));
+        }
     }
 
     /** Activations of one batch shape, kept for the backward pass. */
@@ -145,27 +186,27 @@ public final class TrainingModel {
         int ffn = cfg.ffnDim();
         System.arraycopy(a.x, 0, a.xIn[l], 0, n * dim);
         rmsNorm(a.x, w.get(block(l, ATTN_NORM)), a.xn1[l], a.rms1[l], n, dim);
-        Linear.forward(a.xn1[l], n, w.get(block(l, ATTN_Q)), cfg.qDim(), dim, a.q[l]);
-        Linear.forward(a.xn1[l], n, w.get(block(l, ATTN_K)), cfg.kvDim(), dim, a.k[l]);
-        Linear.forward(a.xn1[l], n, w.get(block(l, ATTN_V)), cfg.kvDim(), dim, a.v[l]);
+        linear(w, block(l, ATTN_Q), a.xn1[l], n, cfg.qDim(), dim, a.q[l]);
+        linear(w, block(l, ATTN_K), a.xn1[l], n, cfg.kvDim(), dim, a.k[l]);
+        linear(w, block(l, ATTN_V), a.xn1[l], n, cfg.kvDim(), dim, a.v[l]);
         rope(a, a.q[l], cfg.heads(), false);
         rope(a, a.k[l], cfg.kvHeads(), false);
         attentionForward(a, l);
         float[] proj = new float[n * dim];
-        Linear.forward(a.att[l], n, w.get(block(l, ATTN_OUTPUT)), dim, cfg.qDim(), proj);
+        linear(w, block(l, ATTN_OUTPUT), a.att[l], n, dim, cfg.qDim(), proj);
         add(a.x, proj);
         System.arraycopy(a.x, 0, a.xMid[l], 0, n * dim);
 
         rmsNorm(a.x, w.get(block(l, FFN_NORM)), a.xn2[l], a.rms2[l], n, dim);
-        Linear.forward(a.xn2[l], n, w.get(block(l, FFN_GATE)), ffn, dim, a.gate[l]);
-        Linear.forward(a.xn2[l], n, w.get(block(l, FFN_UP)), ffn, dim, a.up[l]);
+        linear(w, block(l, FFN_GATE), a.xn2[l], n, ffn, dim, a.gate[l]);
+        linear(w, block(l, FFN_UP), a.xn2[l], n, ffn, dim, a.up[l]);
         float[] g = a.gate[l];
         float[] u = a.up[l];
         float[] h = a.act[l];
         for (int i = 0; i < h.length; i++) {
             h[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
         }
-        Linear.forward(h, n, w.get(block(l, FFN_DOWN)), dim, ffn, proj);
+        linear(w, block(l, FFN_DOWN), h, n, dim, ffn, proj);
         add(a.x, proj);
     }
 
@@ -334,18 +375,28 @@ public final class TrainingModel {
         float[] dLogits = a.logits;
         float[] dxn = new float[n * dim];
         Linear.backwardInput(dLogits, n, outputWeight(w), cfg.vocabSize(), dim, dxn, false);
-        Linear.backwardWeight(dLogits, a.xnOut, n, cfg.vocabSize(), dim,
-                cfg.tiedOutput() ? grads.get(TOKEN_EMBEDDING) : grads.get(OUTPUT));
+        String outputName = cfg.tiedOutput() ? TOKEN_EMBEDDING : OUTPUT;
+        if (grads.contains(outputName)) {
+            Linear.backwardWeight(dLogits, a.xnOut, n, cfg.vocabSize(), dim, grads.get(outputName));
+        }
         // the residual stream's gradient, carried down through the layers
         float[] dx = new float[n * dim];
-        rmsNormBackward(a.x, w.get(OUTPUT_NORM), a.rmsOut, dxn, dx, grads.get(OUTPUT_NORM), n, dim);
+        rmsNormBackward(a.x, w.get(OUTPUT_NORM), a.rmsOut, dxn, dx, gradOrNull(grads, OUTPUT_NORM), n, dim);
         for (int l = cfg.layers() - 1; l >= 0; l--) {
             layerBackward(w, grads, l, a, dx);
+        }
+        if (!grads.contains(TOKEN_EMBEDDING)) {
+            return;
         }
         float[] dEmb = grads.get(TOKEN_EMBEDDING);
         for (int t = 0; t < n; t++) {
             Linear.axpy(1f, dx, t * dim, dEmb, a.tokens[t] * dim, dim);
         }
+    }
+
+    /** The gradient array of {@code name}, or null when the parameter is frozen. */
+    private static float[] gradOrNull(Parameters grads, String name) {
+        return grads.contains(name) ? grads.get(name) : null;
     }
 
     private void layerBackward(Parameters w, Parameters grads, int l, Activations a, float[] dx) {
@@ -357,8 +408,7 @@ public final class TrainingModel {
 
         // MLP: x += down(silu(gate(xn2)) * up(xn2))
         float[] dAct = new float[n * ffn];
-        Linear.backwardInput(dx, n, w.get(block(l, FFN_DOWN)), dim, ffn, dAct, false);
-        Linear.backwardWeight(dx, a.act[l], n, dim, ffn, grads.get(block(l, FFN_DOWN)));
+        linearBackward(w, grads, block(l, FFN_DOWN), dx, a.act[l], n, dim, ffn, dAct, false);
         float[] g = a.gate[l];
         float[] u = a.up[l];
         float[] dGate = new float[n * ffn];
@@ -370,29 +420,23 @@ public final class TrainingModel {
             dGate[i] = dAct[i] * u[i] * s * (1f + g[i] * (1f - s));
         }
         float[] dxn = new float[n * dim];
-        Linear.backwardInput(dGate, n, w.get(block(l, FFN_GATE)), ffn, dim, dxn, false);
-        Linear.backwardInput(dUp, n, w.get(block(l, FFN_UP)), ffn, dim, dxn, true);
-        Linear.backwardWeight(dGate, a.xn2[l], n, ffn, dim, grads.get(block(l, FFN_GATE)));
-        Linear.backwardWeight(dUp, a.xn2[l], n, ffn, dim, grads.get(block(l, FFN_UP)));
-        rmsNormBackward(a.xMid[l], w.get(block(l, FFN_NORM)), a.rms2[l], dxn, dx, grads.get(block(l, FFN_NORM)), n, dim);
+        linearBackward(w, grads, block(l, FFN_GATE), dGate, a.xn2[l], n, ffn, dim, dxn, false);
+        linearBackward(w, grads, block(l, FFN_UP), dUp, a.xn2[l], n, ffn, dim, dxn, true);
+        rmsNormBackward(a.xMid[l], w.get(block(l, FFN_NORM)), a.rms2[l], dxn, dx, gradOrNull(grads, block(l, FFN_NORM)), n, dim);
 
         // attention: x += wo(attention(rope(wq xn1), rope(wk xn1), wv xn1))
         float[] dAtt = new float[n * qDim];
-        Linear.backwardInput(dx, n, w.get(block(l, ATTN_OUTPUT)), dim, qDim, dAtt, false);
-        Linear.backwardWeight(dx, a.att[l], n, dim, qDim, grads.get(block(l, ATTN_OUTPUT)));
+        linearBackward(w, grads, block(l, ATTN_OUTPUT), dx, a.att[l], n, dim, qDim, dAtt, false);
         float[] dq = new float[n * qDim];
         float[] dk = new float[n * kvDim];
         float[] dv = new float[n * kvDim];
         attentionBackward(a, l, dAtt, dq, dk, dv);
         rope(a, dq, cfg.heads(), true);
         rope(a, dk, cfg.kvHeads(), true);
-        Linear.backwardInput(dq, n, w.get(block(l, ATTN_Q)), qDim, dim, dxn, false);
-        Linear.backwardInput(dk, n, w.get(block(l, ATTN_K)), kvDim, dim, dxn, true);
-        Linear.backwardInput(dv, n, w.get(block(l, ATTN_V)), kvDim, dim, dxn, true);
-        Linear.backwardWeight(dq, a.xn1[l], n, qDim, dim, grads.get(block(l, ATTN_Q)));
-        Linear.backwardWeight(dk, a.xn1[l], n, kvDim, dim, grads.get(block(l, ATTN_K)));
-        Linear.backwardWeight(dv, a.xn1[l], n, kvDim, dim, grads.get(block(l, ATTN_V)));
-        rmsNormBackward(a.xIn[l], w.get(block(l, ATTN_NORM)), a.rms1[l], dxn, dx, grads.get(block(l, ATTN_NORM)), n, dim);
+        linearBackward(w, grads, block(l, ATTN_Q), dq, a.xn1[l], n, qDim, dim, dxn, false);
+        linearBackward(w, grads, block(l, ATTN_K), dk, a.xn1[l], n, kvDim, dim, dxn, true);
+        linearBackward(w, grads, block(l, ATTN_V), dv, a.xn1[l], n, kvDim, dim, dxn, true);
+        rmsNormBackward(a.xIn[l], w.get(block(l, ATTN_NORM)), a.rms1[l], dxn, dx, gradOrNull(grads, block(l, ATTN_NORM)), n, dim);
     }
 
     /**
@@ -488,7 +532,7 @@ public final class TrainingModel {
 
     /**
      * y = w * x * r with r = 1/rms(x): adds dL/dx = r (w dy) - r³/dim x Σ(w dy x) into {@code dx} and
-     * Σ_rows dy x r into {@code dWeight}.
+     * Σ_rows dy x r into {@code dWeight} (unless it is null: a frozen norm).
      */
     private static void rmsNormBackward(float[] x, float[] weight, float[] invRms, float[] dy, float[] dx,
                                         float[] dWeight, int rows, int dim) {
@@ -506,6 +550,9 @@ public final class TrainingModel {
                 }
             }
         });
+        if (dWeight == null) {
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int off = r * dim;
             float inv = invRms[r];
