@@ -1,5 +1,6 @@
 package dev.jquant.cli;
 
+import dev.jquant.JQuantException;
 import dev.jquant.format.Formats;
 import dev.jquant.io.TextFiles;
 import dev.jquant.kernel.Parallel;
@@ -35,9 +36,9 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "storage of the frozen base: nf4, int4 (INT4_G64_SYM_F16), q4_k, q8_0, any format name (default: ${DEFAULT-VALUE})")
     String baseFormat;
 
-    @Option(names = "--double-quant", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(names = "--double-quant", negatable = true,
             description = "NF4 with double-quantized block scales (default: on; --no-double-quant for plain NF4)")
-    boolean doubleQuant;
+    Boolean doubleQuant;
 
     @Option(names = "--lora-rank", defaultValue = "8", paramLabel = "R", description = "adapter rank (default: ${DEFAULT-VALUE})")
     int rank;
@@ -86,7 +87,11 @@ final class FinetuneCommand implements Callable<Integer> {
         if (threads != null) {
             Parallel.setThreads(threads);
         }
-        String formatName = baseFormat.equalsIgnoreCase("nf4") && doubleQuant ? "NF4_DQ"
+        boolean nf4 = baseFormat.equalsIgnoreCase("nf4");
+        if (doubleQuant != null && !nf4) {
+            throw new JQuantException("--double-quant and --no-double-quant apply to --base-format nf4, not " + baseFormat);
+        }
+        String formatName = nf4 && (doubleQuant == null || doubleQuant) ? "NF4_DQ"
                 : baseFormat.matches("(?i)int[2-8]") ? baseFormat + "_G64_SYM_F16" : baseFormat; // int4: 64 per scale
         QLoraModel.Settings settings = new QLoraModel.Settings(Formats.byName(formatName.toUpperCase(Locale.ROOT)), rank, alpha,
                 dropout, LoraTarget.parseList(targets), seed);

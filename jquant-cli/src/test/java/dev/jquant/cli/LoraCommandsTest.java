@@ -68,6 +68,49 @@ class LoraCommandsTest {
     }
 
     @Test
+    void otherBaseFormatsUseLlamaCppsBlockFallbacks() {
+        Path base = dir.resolve("q4k-base.gguf");
+        CliRun r = CliRun.of("finetune", "-q", "-m", SharedData.stories260k().toString(), "--data", data.toString(),
+                "--out", dir.resolve("q4k-adapter").toString(), "--base-format", "q4_k", "--base-out", base.toString(),
+                "--steps", "1", "--batch", "1", "--seq", "16", "--lora-rank", "1");
+        assertEquals(0, r.exitCode(), r.err());
+        try (Checkpoint b = JQuant.load(base)) {
+            // rows of 64 and 172 are not multiples of Q4_K's 256: smaller blocks, as llama.cpp falls back
+            dev.jquant.format.Format q4k = dev.jquant.format.Formats.byName("Q4_K");
+            assertEquals(dev.jquant.quantize.BlockFallback.forColumns(q4k, 64), b.tensor("blk.0.attn_q.weight").format());
+            assertEquals(dev.jquant.quantize.BlockFallback.forColumns(q4k, 172), b.tensor("blk.0.ffn_down.weight").format());
+            assertTrue(b.tensor("blk.0.attn_q.weight").format().bitsPerWeight() < 6, b.tensor("blk.0.attn_q.weight").toString());
+            assertEquals("F32", b.tensor("token_embd.weight").format().name());
+        }
+        r = CliRun.of("finetune", "-q", "-m", SharedData.stories260k().toString(), "--data", data.toString(),
+                "--out", dir.resolve("int4-adapter").toString(), "--base-format", "int4", "--steps", "1", "--batch", "1",
+                "--seq", "16");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("base INT4_G64_SYM_F16"), r.err());
+    }
+
+    @Test
+    void instructionPairsTrainWithAChatTemplateFile() throws Exception {
+        Path jsonl = dir.resolve("pairs.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            sb.append("{\"instruction\": \"Tell a story about number ").append(i)
+                    .append(".\", \"response\": \"Once upon a time there were ").append(i).append(" cats.\"}\n");
+        }
+        Files.writeString(jsonl, sb.toString());
+        Path template = dir.resolve("template.jinja");
+        Files.writeString(template, "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
+                + "{% if add_generation_prompt %}<|assistant|>{% endif %}");
+        Path out = dir.resolve("chat-adapter");
+        CliRun r = CliRun.of("finetune", "-q", "-m", SharedData.stories260k().toString(), "--data", jsonl.toString(),
+                "--out", out.toString(), "--chat-template", template.toString(), "--steps", "3", "--batch", "2",
+                "--seq", "48", "--lora-rank", "2");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("20 of 20 instruction pairs (chat template)"), r.err());
+        assertTrue(Files.exists(out.resolve(PeftAdapterFiles.WEIGHTS)));
+    }
+
+    @Test
     void badInputIsOneLine() throws Exception {
         String model = SharedData.stories260k().toString();
         assertOneLine(CliRun.of("generate", "-m", model, "--lora", dir.resolve("none").toString(), "-n", "2"),
@@ -81,6 +124,8 @@ class LoraCommandsTest {
                 "--lora-rank", "0"), "--lora-rank must be at least 1");
         assertOneLine(CliRun.of("finetune", "-m", model, "--data", data.toString(), "--out", dir.resolve("x").toString(),
                 "--base-format", "q9_z"), "unknown format 'Q9_Z'");
+        assertOneLine(CliRun.of("finetune", "-m", model, "--data", data.toString(), "--out", dir.resolve("x").toString(),
+                "--base-format", "q4_k", "--double-quant"), "apply to --base-format nf4");
         Path jsonl = dir.resolve("bad.jsonl");
         Files.writeString(jsonl, "{\"instruction\": \"hi\"}\n");
         assertOneLine(CliRun.of("finetune", "-m", model, "--data", jsonl.toString(), "--out", dir.resolve("x").toString()),
