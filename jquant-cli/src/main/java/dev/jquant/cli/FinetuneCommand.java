@@ -3,13 +3,12 @@ package dev.jquant.cli;
 import dev.jquant.JQuantException;
 import dev.jquant.format.Formats;
 import dev.jquant.io.TextFiles;
-import dev.jquant.kernel.Parallel;
 import dev.jquant.model.LoraTarget;
-import dev.jquant.train.LearningRate;
 import dev.jquant.train.Trainer;
 import dev.jquant.train.lora.QLoraFinetune;
 import dev.jquant.train.lora.QLoraModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -61,32 +60,16 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--base-out", paramLabel = "OUT.gguf", description = "also write the quantized base the adapters were trained on")
     Path baseOut;
 
-    @Option(names = "--steps", defaultValue = "200", paramLabel = "N", description = "optimizer steps (default: ${DEFAULT-VALUE})")
-    int steps;
+    @Mixin
+    TrainingRunOptions run;
 
     @Option(names = "--lr", defaultValue = "2e-3", paramLabel = "LR", description = "peak learning rate (default: ${DEFAULT-VALUE})")
     float lr;
 
-    @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "sequences per step (default: ${DEFAULT-VALUE})")
-    int batch;
-
-    @Option(names = "--seq", defaultValue = "256", paramLabel = "N", description = "tokens per sequence (default: ${DEFAULT-VALUE})")
-    int seq;
-
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "random seed: adapter init, dropout, batches (default: ${DEFAULT-VALUE})")
-    long seed;
-
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "compute threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = {"-q", "--quiet"}, description = "no progress lines")
-    boolean quiet;
 
     @Override
     public Integer call() {
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        run.applyThreads();
         boolean nf4 = baseFormat.equalsIgnoreCase("nf4");
         if (doubleQuant != null && !nf4) {
             throw new JQuantException("--double-quant and --no-double-quant apply to --base-format nf4, not " + baseFormat);
@@ -94,20 +77,16 @@ final class FinetuneCommand implements Callable<Integer> {
         String formatName = nf4 && (doubleQuant == null || doubleQuant) ? "NF4_DQ"
                 : baseFormat.matches("(?i)int[2-8]") ? baseFormat + "_G64_SYM_F16" : baseFormat; // int4: 64 per scale
         QLoraModel.Settings settings = new QLoraModel.Settings(Formats.byName(formatName.toUpperCase(Locale.ROOT)), rank, alpha,
-                dropout, LoraTarget.parseList(targets), seed);
+                dropout, LoraTarget.parseList(targets), run.seed);
         String template = null;
         if (chatTemplate != null && !chatTemplate.isEmpty()) {
             template = TextFiles.read(Path.of(chatTemplate));
         }
-        int warmup = Math.min(steps / 10, 50);
-        Trainer.Options options = new Trainer.Options(batch, seq, 1, steps, new LearningRate(lr, lr / 10, warmup, steps),
-                0f, 0.9f, 0.999f, 1e-8f, 1f, seed, 0);
+        Trainer.Options options = run.trainerOptions(lr, 0.999f);
         QLoraFinetune.Job job = new QLoraFinetune.Job(model, data, out, settings, template, baseOut,
                 chatTemplate != null && chatTemplate.isEmpty());
-        Progress progress = new Progress("step", quiet);
-        QLoraFinetune.Result r = QLoraFinetune.run(job, options,
-                s -> progress.update(s.step(), s.steps(), String.format(Locale.ROOT, "loss %.4f  lr %.2e  %.0f tok/s",
-                        s.loss(), s.lr(), s.tokensPerSecond())));
+        Progress progress = new Progress("step", run.quiet);
+        QLoraFinetune.Result r = QLoraFinetune.run(job, options, run.progress(progress));
         progress.done();
         QLoraModel.Memory m = r.memory();
         System.err.printf(Locale.ROOT, "%s: base %s, LoRA rank %d alpha %s on %s; data: %s%n", model.getFileName(),

@@ -5,11 +5,10 @@ import dev.jquant.format.Format;
 import dev.jquant.format.Formats;
 import dev.jquant.format.IntFormat;
 import dev.jquant.format.ScaleType;
-import dev.jquant.kernel.Parallel;
-import dev.jquant.train.LearningRate;
 import dev.jquant.train.Trainer;
 import dev.jquant.train.qat.QuantizationAwareTraining;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -55,45 +54,25 @@ final class QatCommand implements Callable<Integer> {
             description = "also fake-quantize the inputs of every linear layer per token, symmetric, to B bits (e.g. 8); 0: off")
     int actBits;
 
-    @Option(names = "--steps", defaultValue = "200", paramLabel = "N", description = "optimizer steps (default: ${DEFAULT-VALUE})")
-    int steps;
+    @Mixin
+    TrainingRunOptions run;
 
     @Option(names = "--lr", defaultValue = "5e-4", paramLabel = "LR", description = "peak learning rate (default: ${DEFAULT-VALUE})")
     float lr;
 
-    @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "sequences per step (default: ${DEFAULT-VALUE})")
-    int batch;
-
-    @Option(names = "--seq", defaultValue = "256", paramLabel = "N", description = "tokens per sequence (default: ${DEFAULT-VALUE})")
-    int seq;
-
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
-    long seed;
-
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "compute threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = {"-q", "--quiet"}, description = "no progress lines")
-    boolean quiet;
 
     @Override
     public Integer call() {
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        run.applyThreads();
         if (actBits < 0 || actBits == 1 || actBits > 16) {
             throw new JQuantException("--act-bits must be 0 (off) or 2..16, got " + actBits);
         }
         Format target = format != null ? Formats.byName(format) : intFormat();
-        int warmup = Math.min(steps / 10, 50);
-        Trainer.Options options = new Trainer.Options(batch, seq, 1, steps, new LearningRate(lr, lr / 10, warmup, steps),
-                0f, 0.9f, 0.95f, 1e-8f, 1f, seed, 0);
-        Progress progress = new Progress("step", quiet);
+        Trainer.Options options = run.trainerOptions(lr, 0.95f);
+        Progress progress = new Progress("step", run.quiet);
         QuantizationAwareTraining.Result r = QuantizationAwareTraining.run(model, data, out, target,
                 keep.stream().map(Pattern::compile).toList(), distill,
-                new QuantizationAwareTraining.Extras(lsq, actBits), options,
-                s -> progress.update(s.step(), s.steps(), String.format(Locale.ROOT, "loss %.4f  lr %.2e  %.0f tok/s",
-                        s.loss(), s.lr(), s.tokensPerSecond())));
+                new QuantizationAwareTraining.Extras(lsq, actBits), options, run.progress(progress));
         progress.done();
         System.err.printf(Locale.ROOT, "%s: %s%s, %d steps, %s loss %.4f with round-to-nearest weights, %.4f after; wrote %s (%,d bytes, %.2f bits/weight)%n",
                 model.getFileName(), target.name(), (lsq ? " LSQ" : "") + (actBits > 0 ? " A" + actBits : ""), r.steps(), distill ? "distillation" : "training", r.firstLoss(),

@@ -62,6 +62,21 @@ class CommandsTest {
     }
 
     @Test
+    void synthKeepsTheFirstBlocksWhenAsked(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("one.gguf");
+        CliRun s = CliRun.of("synth", "--preset", "llama3", "--layers", "1", "--out", out.toString());
+        assertEquals(0, s.exitCode(), s.err());
+        JsonNode json = JSON.readTree(CliRun.of("inspect", "--model", out.toString(), "--json").out());
+        assertEquals(1, json.get("config").get("layers").asInt());
+        for (JsonNode t : json.get("tensors")) {
+            assertTrue(!t.get("name").asText().startsWith("blk.1."), t.toString());
+        }
+        CliRun tooMany = CliRun.of("synth", "--preset", "llama3", "--layers", "3", "--out", out.toString());
+        assertEquals(1, tooMany.exitCode());
+        assertEquals("jquant: --layers: must be between 1 and 2 for llama3, got 3", tooMany.err().strip());
+    }
+
+    @Test
     void quantizeWritesAModelThatRuns(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("q8.gguf");
         CliRun q = CliRun.of("quantize", "--model", model(), "--out", out.toString(), "--format", "Q8_0", "--quiet");

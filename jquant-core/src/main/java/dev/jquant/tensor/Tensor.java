@@ -41,6 +41,17 @@ public record Tensor(String name, Format format, long[] shape, MemorySegment dat
         return new Tensor(name, dev.jquant.format.F32.INSTANCE, shape, seg);
     }
 
+    /**
+     * Lets the OS drop this tensor's pages from the process's resident memory when the tensor is
+     * mapped from a file (they are read back from the file on the next access); does nothing for
+     * tensors in ordinary memory. For pipelines that read a large model once, front to back.
+     */
+    public void evictFromMemory() {
+        if (data.isMapped()) {
+            data.unload();
+        }
+    }
+
     @Override
     public long[] shape() {
         return shape.clone();

@@ -95,6 +95,8 @@ public final class LayerwiseQuantizer {
                     quantized.forwardBlock(layer, h, seqLen);
                 }
             }
+            // The source block is read no more: its mapped pages need not stay resident.
+            block.keySet().forEach(name -> source.tensor(name).evictFromMemory());
             peak[0] = Math.max(peak[0], MemoryStats.privateRssBytes());
             if (listener != null) {
                 listener.blockDone(layer + 1, cfg.layers(), (System.nanoTime() - t0) / 1e9);

@@ -2,7 +2,6 @@ package dev.jquant.quantize.gptq;
 
 import dev.jquant.kernel.Parallel;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -329,7 +328,12 @@ final class Cholesky {
         for (int upper = S.loopBound(len); k < upper; k += L) {
             acc = DoubleVector.fromArray(S, a, ao + k).fma(DoubleVector.fromArray(S, b, bo + k), acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        // lanes summed in a fixed order: reduceLanes(ADD) leaves the order open, and compiled and
+        // interpreted code then round differently, so the same input could give different factors
+        double s = 0;
+        for (int l = 0; l < L; l++) {
+            s += acc.lane(l);
+        }
         for (; k < len; k++) {
             s += a[ao + k] * b[bo + k];
         }

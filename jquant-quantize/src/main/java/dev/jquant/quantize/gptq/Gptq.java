@@ -111,8 +111,17 @@ public final class Gptq {
                 }
             }
         });
-        // a lazy block spans whole groups, so a group is fitted only after every earlier update reached it
-        int block = group >= o.blockSize() ? group : o.blockSize() / group * group;
+        // a group fitted during the loop must see every earlier update, so then a lazy block spans whole
+        // groups; fitted up front (static groups, or one group per row) any block size will do
+        boolean fittedUpFront = staticGroups || group >= cols;
+        int block;
+        if (fittedUpFront) {
+            block = o.blockSize();
+        } else if (group >= o.blockSize()) {
+            block = group;
+        } else {
+            block = o.blockSize() / group * group;
+        }
         float[] q = new float[rows * cols];
         float[] negErr = new float[rows * block];
         int tiles = Math.ceilDiv(rows, ROW_TILE);

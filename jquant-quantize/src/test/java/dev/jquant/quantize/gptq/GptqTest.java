@@ -130,6 +130,28 @@ class GptqTest {
         }
     }
 
+    /** The same Hessian gives the same factor bit for bit, before and after the JIT compiles the kernels. */
+    @Test
+    void theFactorIsBitReproducible() {
+        int n = 700;
+        float[] x = correlatedInputs(300, n, 4);
+        double[] h = new double[n * n];
+        for (int t = 0; t < 300; t++) {
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    h[i * n + j] += (double) x[t * n + i] * x[t * n + j];
+                }
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            h[i * n + i] += 0.01;
+        }
+        float[] first = Cholesky.upperOfInverse(h.clone(), n);
+        for (int round = 0; round < 10; round++) {
+            assertArrayEquals(first, Cholesky.upperOfInverse(h.clone(), n), 0f, "round " + round);
+        }
+    }
+
     @Test
     void aMatrixThatIsNotPositiveDefiniteIsRefusedAndLeftAsItWas() {
         int n = 150;
