@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -242,8 +243,11 @@ public record IntFormat(int bits, int groupSize, boolean symmetric, ScaleType sc
         int g = groupLength(n);
         long gb = groupBytes(g);
         byte[] c = new byte[Math.min(CHUNK, Math.max(g, 1))];
+        byte[] packed = new byte[c.length];
         Bits in = new Bits(w);
-        float total = 0;
+        // Lanes are summed once per row, not once per group: a reduction costs as much as a group of 32.
+        FloatVector acc = FloatVector.zero(FS);
+        float tails = 0;
         for (int start = 0; start < n; start += g, offset += gb) {
             int len = Math.min(g, n - start);
             float s = scaleType.read(w, offset);
@@ -254,7 +258,7 @@ public record IntFormat(int bits, int groupSize, boolean symmetric, ScaleType sc
             float tail = 0;
             for (int chunk = 0; chunk < len; chunk += CHUNK) {
                 int clen = Math.min(CHUNK, len - chunk);
-                unpack(w, in, c, clen);
+                unpack(w, in, c, packed, clen);
                 int xo = xOff + start + chunk;
                 int k = 0;
                 for (int upper = clen - BS.length(); k <= upper; k += BS.length()) {
@@ -267,20 +271,20 @@ public record IntFormat(int bits, int groupSize, boolean symmetric, ScaleType sc
                     tail += (c[k] + shift) * x[xo + k];
                 }
             }
-            float dot = cx.reduceLanes(VectorOperators.ADD) + tail;
+            acc = cx.fma(FloatVector.broadcast(FS, s), acc);
             if (shift != 0) {
-                dot += shift * sx.reduceLanes(VectorOperators.ADD);
+                acc = sx.fma(FloatVector.broadcast(FS, s * shift), acc);
             }
-            total += s * dot;
+            tails += s * tail;
         }
-        return total;
+        return acc.reduceLanes(VectorOperators.ADD) + tails;
     }
 
     /**
      * The next {@code len} codes as signed bytes {@code u - mid}. Widths that divide 8 (2, 4, 8) start
      * every chunk on a byte and are unpacked a whole byte at a time; the others stream bit by bit.
      */
-    private void unpack(MemorySegment w, Bits in, byte[] c, int len) {
+    private void unpack(MemorySegment w, Bits in, byte[] c, byte[] packed, int len) {
         int mid = mid();
         if (8 % bits != 0) {
             for (int k = 0; k < len; k++) {
@@ -291,13 +295,29 @@ public record IntFormat(int bits, int groupSize, boolean symmetric, ScaleType sc
         int perByte = 8 / bits;
         int nBytes = Math.ceilDiv(len, perByte);
         int mask = (1 << bits) - 1;
-        for (int b = 0, k = 0; b < nBytes; b++) {
-            int packed = GgmlMath.getByte(w, in.at + b);
-            for (int p = 0; p < perByte && k < len; p++, k++) {
-                c[k] = (byte) (((packed >>> (p * bits)) & mask) - mid);
+        // One bulk copy, then array reads: a bounds-checked segment read per byte cost ~3 ns a code.
+        MemorySegment.copy(w, ValueLayout.JAVA_BYTE, in.at, packed, 0, nBytes);
+        in.at += nBytes;
+        int whole = len / perByte; // bytes whose codes all belong to this chunk: a loop C2 compiles tightly
+        if (bits == 4) {
+            for (int b = 0; b < whole; b++) {
+                c[2 * b] = (byte) ((packed[b] & 0xF) - mid);
+                c[2 * b + 1] = (byte) (((packed[b] >>> 4) & 0xF) - mid);
+            }
+        } else if (bits == 2) {
+            for (int b = 0; b < whole; b++) {
+                for (int p = 0; p < 4; p++) {
+                    c[4 * b + p] = (byte) (((packed[b] >>> (2 * p)) & 3) - mid);
+                }
+            }
+        } else {
+            for (int b = 0; b < whole; b++) {
+                c[b] = (byte) ((packed[b] & 0xFF) - mid);
             }
         }
-        in.at += nBytes;
+        for (int k = whole * perByte; k < len; k++) {
+            c[k] = (byte) (((packed[k / perByte] >>> ((k % perByte) * bits)) & mask) - mid);
+        }
     }
 
     /** Reads codes LSB first from a byte stream. */
