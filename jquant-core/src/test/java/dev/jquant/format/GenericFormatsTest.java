@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GenericFormatsTest {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Row lengths that are and are not whole blocks: 172 is stories260K's ffn_down. */
-    private static final int[] LENGTHS = {1, 2, 7, 33, 64, 100, 172, 257, 1000};
+    private static final int[] LENGTHS = {1, 2, 7, 33, 64, 100, 172, 256, 257, 1000};
 
     static List<Format> formats() {
         List<Format> fs = new ArrayList<>();
