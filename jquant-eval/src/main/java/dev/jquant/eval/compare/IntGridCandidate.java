@@ -16,7 +16,6 @@ import dev.jquant.tensor.TensorConverter;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -26,7 +25,7 @@ import java.util.Map;
  * the method works on the block linears, and every other matrix is rounded to nearest as in that row.
  */
 public record IntGridCandidate(String method, IntFormat format, int calibrationSamples, int calibrationLength)
-        implements Candidate {
+        implements FormatCandidate {
     /** Feedback's refinement passes per block at most, as the CLI's default. */
     static final int MAX_PASSES = 8;
 
@@ -47,15 +46,6 @@ public record IntGridCandidate(String method, IntFormat format, int calibrationS
         return new IntGridCandidate(method, f, calibrationSamples, calibrationLength);
     }
 
-    @Override
-    public String name() {
-        return method + "-" + format.name().toLowerCase(Locale.ROOT);
-    }
-
-    @Override
-    public String setting() {
-        return format.name();
-    }
 
     @Override
     public QuantizationSummary quantize(Checkpoint model, Calibration calibration, Path out,

@@ -17,7 +17,6 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -27,17 +26,8 @@ import java.util.stream.Collectors;
  * storage format, so its rows compare directly with round-to-nearest into the same format.
  */
 public record LayerwiseCandidate(String method, Format format, int calibrationSamples, int calibrationLength)
-        implements Candidate {
+        implements FormatCandidate {
 
-    @Override
-    public String name() {
-        return method + "-" + format.name().toLowerCase(Locale.ROOT);
-    }
-
-    @Override
-    public String setting() {
-        return format.name();
-    }
 
     @Override
     public QuantizationSummary quantize(Checkpoint model, Calibration calibration, Path out,

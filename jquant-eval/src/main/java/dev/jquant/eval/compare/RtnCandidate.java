@@ -8,20 +8,10 @@ import dev.jquant.quantize.RtnPlanner;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 /** Round-to-nearest of every matrix into one format (llama-quantize --pure), with llama.cpp's block fallbacks. */
-public record RtnCandidate(String method, Format format) implements Candidate {
+public record RtnCandidate(String method, Format format) implements FormatCandidate {
 
-    @Override
-    public String name() {
-        return method + "-" + format.name().toLowerCase(Locale.ROOT);
-    }
-
-    @Override
-    public String setting() {
-        return format.name();
-    }
 
     @Override
     public QuantizationSummary quantize(Checkpoint model, Calibration calibration, Path out,
