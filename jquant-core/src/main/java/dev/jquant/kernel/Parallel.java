@@ -71,7 +71,7 @@ public final class Parallel {
         if (n <= 0) {
             return;
         }
-        int chunks = Math.min(threads * 4, Math.max(1, n / Math.max(1, grain)));
+        int chunks = Math.min(threads * 8, Math.max(1, n / Math.max(1, grain)));
         if (workers.length == 0 || chunks == 1 || regionLock.isHeldByCurrentThread() || !regionLock.tryLock()) {
             body.run(0, n);
             return;

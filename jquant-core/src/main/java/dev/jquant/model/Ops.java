@@ -58,10 +58,13 @@ final class Ops {
 
     /** gate = silu(gate) * up (scalar Math.exp: the Vector API's EXP differs between JIT tiers). */
     static void swiglu(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
+        // Split over the pool: one exp per element is a few milliseconds of a 1B model's token.
+        dev.jquant.kernel.Parallel.get().forRange(n, 1024, (start, end) -> {
+            for (int i = start; i < end; i++) {
+                float g = gate[i];
+                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            }
+        });
     }
 
     /** In-place softmax over x[0..n) (the vectorised one of {@link dev.jquant.kernel.Attention}). */
