@@ -24,7 +24,7 @@ import java.util.Map;
  * {@link RopeStyle#HALF_SPLIT}.
  */
 public final class HfConfig {
-    static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    public static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     /** A transformers model class, its model_type and the GGUF architecture name jquant uses for it. */
     private record Arch(String hfClass, String modelType, String name) {
@@ -39,8 +39,8 @@ public final class HfConfig {
     private HfConfig() {
     }
 
-    /** Parses a JSON file into a tree; errors name the file. */
-    static JsonNode readJson(Path file) {
+    /** Parses a JSON file holding one object into a tree; errors name the file. */
+    public static JsonNode readJson(Path file) {
         try {
             JsonNode root = JSON.readTree(Files.readString(file));
             if (root == null || !root.isObject()) {

@@ -1,12 +1,9 @@
 package dev.jquant.io.peft;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.jquant.JQuantException;
 import dev.jquant.io.AtomicFile;
+import dev.jquant.io.hf.HfConfig;
 import dev.jquant.io.safetensors.SafetensorsFile;
 import dev.jquant.io.safetensors.SafetensorsWriter;
 import dev.jquant.model.LoraAdapter;
@@ -43,7 +40,6 @@ public final class PeftAdapterFiles {
     public static final String WEIGHTS = "adapter_model.safetensors";
     private static final String PREFIX = "base_model.model.model.layers.";
     private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "(\\d{1,5})\\.([a-z_]+\\.[a-z_]+)\\.lora_([AB])\\.weight");
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     private PeftAdapterFiles() {
     }
@@ -82,7 +78,7 @@ public final class PeftAdapterFiles {
                 }
             }
             w.write(dir.resolve(WEIGHTS));
-            AtomicFile.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(config) + "\n");
+            AtomicFile.writeString(dir.resolve(CONFIG), HfConfig.JSON.writeValueAsString(config) + "\n");
         } catch (IOException e) {
             throw new JQuantException(dir + ": cannot write: " + e.getMessage(), e);
         }
@@ -102,7 +98,7 @@ public final class PeftAdapterFiles {
             throw new JQuantException(dir + ": " + WEIGHTS + " is missing"
                     + (Files.exists(dir.resolve("adapter_model.bin")) ? " (only safetensors adapters are read, not adapter_model.bin)" : ""));
         }
-        JsonNode cfg = readJson(configFile);
+        JsonNode cfg = HfConfig.readJson(configFile);
         String where = configFile.toString();
         if (!cfg.path("peft_type").asText("").equals("LORA")) {
             throw new JQuantException(where + ": peft_type is '" + cfg.path("peft_type").asText("") + "', only LORA adapters are supported");
@@ -226,20 +222,6 @@ public final class PeftAdapterFiles {
     private static void requireFalse(JsonNode cfg, String key, String where) {
         if (cfg.path(key).asBoolean(false)) {
             throw new JQuantException(where + ": " + key + " is true, which is not supported");
-        }
-    }
-
-    private static JsonNode readJson(Path file) {
-        try {
-            JsonNode root = JSON.readTree(Files.readString(file));
-            if (root == null || !root.isObject()) {
-                throw new JQuantException(file + ": not a JSON object");
-            }
-            return root;
-        } catch (JacksonException e) {
-            throw new JQuantException(file + ": not valid JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new JQuantException(file + ": cannot read: " + e.getMessage(), e);
         }
     }
 }
