@@ -200,24 +200,11 @@ public final class Q6_K implements Format {
 
     /**
      * The 16 signed quants (q - 32) of group {@code k} (elements 32k + 16p .. +16 of a half) from the
-     * 16 bytes of ql at offset 16p ({@code ql0}) and 32 + 16p ({@code ql1}) and of qh at 16p.
+     * 16 bytes of ql at offset 16p ({@code ql0}) and 32 + 16p ({@code ql1}) and of qh at 16p. Shift
+     * counts, not a switch on k: after unrolling they are constants, and parsed once this is a fraction
+     * of a four-way switch's graph, which keeps {@link #dot} under C2's inlining node budget.
      */
     private static ByteVector quants(ByteVector ql0, ByteVector ql1, ByteVector qh, int k) {
-        ByteVector q = switch (k) {
-            case 0 -> ql0.and((byte) 0xF).or(BlockDot.shlMasked(qh.and((byte) 0x03), 4));
-            case 1 -> ql1.and((byte) 0xF).or(BlockDot.shlMasked(qh.and((byte) 0x0C), 2));
-            case 2 -> BlockDot.highNibbles(ql0).or(qh.and((byte) 0x30));
-            default -> BlockDot.highNibbles(ql1).or(BlockDot.shr(qh, 2).and((byte) 0x30));
-        };
-        return q.sub((byte) 32);
-    }
-
-    /**
-     * {@link #quants} with shift counts instead of a switch: after unrolling the counts are constants,
-     * and parsed once it is a fraction of the switch's graph, which keeps {@link #dot} under C2's
-     * inlining node budget.
-     */
-    private static ByteVector quantsShifted(ByteVector ql0, ByteVector ql1, ByteVector qh, int k) {
         ByteVector lo = BlockDot.shr((k & 1) == 0 ? ql0 : ql1, 4 * (k >> 1)).and((byte) 0xF);
         return lo.or(BlockDot.shlMasked(BlockDot.shr(qh, 2 * k).and((byte) 0x03), 4)).sub((byte) 32);
     }
@@ -250,7 +237,7 @@ public final class Q6_K implements Format {
                     ByteVector qh = load(w, bo + QH + 32L * half + 16 * p);
                     for (int k = 0; k < 4; k++) {
                         int s = 2 * k + p;
-                        FloatVector sum = BlockDot.fmaBytes(quantsShifted(ql0, ql1, qh, k), x, xOff + b * QK_K + 128 * half + 16 * s,
+                        FloatVector sum = BlockDot.fmaBytes(quants(ql0, ql1, qh, k), x, xOff + b * QK_K + 128 * half + 16 * s,
                                 FloatVector.zero(FS));
                         acc = sum.fma(BlockDot.broadcastLane(s < LANES ? scales0 : scales1, s % LANES), acc);
                     }
