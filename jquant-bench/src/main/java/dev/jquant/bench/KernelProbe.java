@@ -52,7 +52,10 @@ public final class KernelProbe {
                 case "matmul" -> { double ms = cpuMs(() -> MatMul.matmul(w, x, tokens, out), 3);
                     System.out.printf("%-6s matmul %dx%d x %d tokens: %.2f ms cpu, %.1f GFLOP/s%n", fn, rows, cols, tokens, ms, 2.0 * rows * cols * tokens / ms / 1e6); }
                 case "matvec" -> { double ms = cpuMs(() -> MatMul.matvec(w, x, out), 20);
-                    System.out.printf("%-6s matvec %dx%d: %.3f ms cpu, %.1f GB/s%n", fn, rows, cols, ms, rb * rows / ms / 1e6); }
+                    System.out.printf("%-6s matvec %dx%d: %.3f ms cpu, %.1f GB/s%n", fn, rows, cols, ms, rb * rows / ms / 1e6);
+                    Tensor packed = w.withRowGroups(arena);
+                    if (packed != w) { double pms = cpuMs(() -> MatMul.matvec(packed, x, out), 20);
+                        System.out.printf("%-6s matvec %dx%d in row groups: %.3f ms cpu, %.1f GB/s%n", fn, rows, cols, pms, rb * rows / pms / 1e6); } }
                 case "decode" -> { double ms = cpuMs(() -> { for (int r = 0; r < rows; r++) f.decode(seg, r * rb, dec, 0, cols); }, 5);
                     double ms2 = cpuMs(() -> { for (int r = 0; r < rows; r++) f.decodeScalar(seg, r * rb, dec, 0, cols); }, 5);
                     System.out.printf("%-6s decode %d rows: vector %.3f ms, scalar %.3f ms cpu%n", fn, rows, ms, ms2); }

@@ -1,5 +1,7 @@
 package dev.jquant.kernel;
 
+import dev.jquant.format.Q8Activations;
+import dev.jquant.format.RowGroups;
 import dev.jquant.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -43,7 +45,10 @@ public final class MatMul {
         return s;
     }
 
-    /** {@code out[r] = W[r] · x} for every row r (decode: one token). */
+    /**
+     * {@code out[r] = W[r] · x} for every row r (decode: one token). A weight with {@link RowGroups}
+     * runs on those, against {@code x} quantized to 8 bits per block of 32 as ggml does.
+     */
     public static void matvec(Tensor w, float[] x, float[] out) {
         if (Int8MatMul.handles(w.format())) {
             Int8MatMul.matmul(w, x, 1, out, Int8MatMul.DYNAMIC);
@@ -52,6 +57,12 @@ public final class MatMul {
         int cols = w.cols();
         if (x.length < cols || out.length < w.rows()) {
             throw new IllegalArgumentException(w + ": activations " + x.length + " / output " + out.length + " too short");
+        }
+        RowGroups groups = w.rowGroups();
+        if (groups != null) {
+            Q8Activations xq = Q8Activations.quantize(x, cols);
+            Parallel.get().forRange(groups.groups(), 1, (start, end) -> groups.multiply(xq, out, start, end));
+            return;
         }
         Parallel.get().forRange(w.rows(), 16, (start, end) -> {
             for (int r = start; r < end; r++) {

@@ -3,6 +3,7 @@ package dev.jquant.model;
 import dev.jquant.JQuantException;
 import dev.jquant.tensor.Tensor;
 
+import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.Optional;
 
@@ -52,9 +53,11 @@ public final class Transformer {
         this.lora = lora;
         this.kvCacheType = java.util.Objects.requireNonNull(kvCacheType);
         this.config = checkpoint.config();
-        this.tokenEmbedding = expect(checkpoint.tensor(TOKEN_EMBEDDING), config.vocabSize(), config.dim());
+        Tensor embedding = expect(checkpoint.tensor(TOKEN_EMBEDDING), config.vocabSize(), config.dim());
         this.outputNorm = vector(checkpoint.tensor(OUTPUT_NORM), config.dim());
-        this.output = expect(checkpoint.optionalTensor(OUTPUT).orElse(tokenEmbedding), config.vocabSize(), config.dim());
+        Optional<Tensor> separateOutput = checkpoint.optionalTensor(OUTPUT);
+        this.output = weight(separateOutput.orElse(embedding), config.vocabSize(), config.dim());
+        this.tokenEmbedding = separateOutput.isPresent() ? embedding : output;
         this.layers = new Layer[config.layers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = layer(i);
@@ -72,19 +75,19 @@ public final class Transformer {
         int hd = config.headDim();
         return new Layer(
                 vector(tensor(i, ATTN_NORM), dim),
-                expect(tensor(i, ATTN_Q), config.qDim(), dim),
-                expect(tensor(i, ATTN_K), config.kvDim(), dim),
-                expect(tensor(i, ATTN_V), config.kvDim(), dim),
-                expect(tensor(i, ATTN_OUTPUT), dim, config.qDim()),
+                weight(tensor(i, ATTN_Q), config.qDim(), dim),
+                weight(tensor(i, ATTN_K), config.kvDim(), dim),
+                weight(tensor(i, ATTN_V), config.kvDim(), dim),
+                weight(tensor(i, ATTN_OUTPUT), dim, config.qDim()),
                 optionalVector(i, ATTN_Q_BIAS, config.qDim(), config.attentionBias()),
                 optionalVector(i, ATTN_K_BIAS, config.kvDim(), config.attentionBias()),
                 optionalVector(i, ATTN_V_BIAS, config.kvDim(), config.attentionBias()),
                 optionalVector(i, ATTN_Q_NORM, hd, config.qkNorm()),
                 optionalVector(i, ATTN_K_NORM, hd, config.qkNorm()),
                 vector(tensor(i, FFN_NORM), dim),
-                expect(tensor(i, FFN_GATE), config.ffnDim(), dim),
-                expect(tensor(i, FFN_UP), config.ffnDim(), dim),
-                expect(tensor(i, FFN_DOWN), dim, config.ffnDim()));
+                weight(tensor(i, FFN_GATE), config.ffnDim(), dim),
+                weight(tensor(i, FFN_UP), config.ffnDim(), dim),
+                weight(tensor(i, FFN_DOWN), dim, config.ffnDim()));
     }
 
     private Tensor tensor(int layer, String suffix) {
@@ -100,6 +103,11 @@ public final class Transformer {
             return null;
         }
         return vector(t.get(), length);
+    }
+
+    /** A linear layer's weight, repacked for the decode kernels where its format has a row-group layout. */
+    private Tensor weight(Tensor t, int rows, int cols) {
+        return expect(t, rows, cols).withRowGroups(Arena.ofAuto());
     }
 
     private Tensor expect(Tensor t, int rows, int cols) {

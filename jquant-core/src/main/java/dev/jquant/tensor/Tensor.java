@@ -1,6 +1,7 @@
 package dev.jquant.tensor;
 
 import dev.jquant.format.Format;
+import dev.jquant.format.RowGroups;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,8 +11,15 @@ import java.util.Arrays;
  * A named tensor: a shape, a storage {@link Format} and the bytes where they lie (an mmapped file
  * region or off-heap memory). Shapes are row-major, outermost dimension first: a linear layer's
  * weight is {@code [out, in]} and each of its {@code out} rows is stored contiguously.
+ *
+ * <p>A weight may also carry its rows repacked for the decode kernels ({@link #rowGroups}, null when
+ * not): rows are then read from there, and {@link #data} is no longer touched.
  */
-public record Tensor(String name, Format format, long[] shape, MemorySegment data) {
+public record Tensor(String name, Format format, long[] shape, MemorySegment data, RowGroups rowGroups) {
+
+    public Tensor(String name, Format format, long[] shape, MemorySegment data) {
+        this(name, format, shape, data, null);
+    }
 
     public Tensor {
         shape = shape.clone();
@@ -93,12 +101,42 @@ public record Tensor(String name, Format format, long[] shape, MemorySegment dat
 
     /** Decodes row {@code r} into {@code dst[dstOff..dstOff+cols)}. */
     public void decodeRow(int r, float[] dst, int dstOff) {
-        format.decode(data, r * rowBytes(), dst, dstOff, cols());
+        if (rowGroups != null) {
+            rowGroups.decodeRow(r, dst, dstOff);
+        } else {
+            format.decode(data, r * rowBytes(), dst, dstOff, cols());
+        }
     }
 
     /** Dot product of row {@code r} with {@code x[xOff..xOff+cols)}, computed on the stored bytes. */
     public float dotRow(int r, float[] x, int xOff) {
+        if (rowGroups != null) {
+            float[] row = new float[cols()];
+            rowGroups.decodeRow(r, row, 0);
+            float sum = 0;
+            for (int i = 0; i < row.length; i++) {
+                sum += row[i] * x[xOff + i];
+            }
+            return sum;
+        }
         return format.dot(data, r * rowBytes(), x, xOff, cols());
+    }
+
+    /**
+     * This weight with its rows repacked for the decode kernels ({@link RowGroups#pack}) in memory
+     * from {@code arena}, its mapped file pages dropped from resident memory; itself when its
+     * format or shape has no such layout.
+     */
+    public Tensor withRowGroups(Arena arena) {
+        if (rowGroups != null || rank() != 2) {
+            return this;
+        }
+        RowGroups packed = RowGroups.pack(format, data, rows(), cols(), arena);
+        if (packed == null) {
+            return this;
+        }
+        evictFromMemory();
+        return new Tensor(name, format, shape, data, packed);
     }
 
     /** Decodes the whole tensor; for small tensors (norms, biases) and tests, not for weights on the hot path. */

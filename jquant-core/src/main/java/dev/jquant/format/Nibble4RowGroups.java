@@ -1,0 +1,346 @@
+package dev.jquant.format;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The 4-bit formats whose every 32 columns map codes affinely, {@code w = S q - M} (Q4_0:
+ * {@code S = d, M = 8d}; Q4_1: {@code S = d, M = -m}; Q4_K: {@code S = d sc, M = dmin m} per
+ * sub-block), in groups of 32 rows.
+ *
+ * <p>A group holds first its rows' block headers (scales and offsets, stored block by stored block,
+ * each format's own way, see {@link Source}), then for each 32-column block eight 64-byte "quads": 16-bit lane
+ * {@code L} of quad {@code k} packs the codes of columns {@code 4k..4k+3} (4 bits each, lowest
+ * first) of row {@code L / 2} for even {@code L} and {@code 16 + L / 2} for odd {@code L}.
+ *
+ * <p>The kernel loads a quad and takes each column's codes with one shift and one mask, multiplies
+ * them by the column's 8-bit activation and adds in 16 bits: 16 columns of codes 0..15 times 127 stay
+ * below 2^15, so a block is two such sums. The lane order makes the widening to 32 bits two shifts:
+ * the low halves of the 32-bit lanes are rows 0..15, the high halves rows 16..31. Then per block, in
+ * float, {@code S dx sum(q xq) - M dx sum(xq)}, with {@code S} and {@code M} decoded once per group.
+ */
+final class Nibble4RowGroups implements RowGroups {
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int BLOCK = 32;
+    private static final int QUAD_BYTES = 64;
+    private static final int QUANT_BYTES = 8 * QUAD_BYTES;
+    /** Per-thread {@code S} and {@code M} of one group, block by block, 32 rows each. */
+    private static final ThreadLocal<float[][]> AFFINE = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    /**
+     * How a stored format lays out a block (its codes; its header, the bytes before them) and maps
+     * codes to weights. Each packs the headers of a group's 32 rows for one stored block into its own
+     * order, chosen so that decoding them for a group is a few plain loops that C2 vectorises.
+     */
+    enum Source {
+        /** Header: the 32 rows' FP16 {@code d}. */
+        Q4_0(dev.jquant.format.Q4_0.INSTANCE, 2, 2) {
+            @Override
+            int code(byte[] codes, int at, int e) {
+                return lowThenHighNibbles(codes, at, e);
+            }
+
+            @Override
+            void packHeader(MemorySegment rows, long rowBytes, long block, byte[] out, int at) {
+                copyHalves(rows, rowBytes, block, out, at);
+            }
+
+            @Override
+            void affine(MemorySegment header, long at, int units, float[] s, float[] m) {
+                halves(header, at, units * ROWS, s, 0);
+                for (int i = 0; i < units * ROWS; i++) {
+                    m[i] = 8 * s[i];
+                }
+            }
+
+            /** ggml's {@code (q - 8) * d}: the same value as {@code d q - 8 d}, but -0.0 where q is 8 and d negative. */
+            @Override
+            float weight(float s, float m, int q) {
+                return (q - 8) * s;
+            }
+        },
+        /** Header: the 32 rows' FP16 {@code d}, then their FP16 {@code m}. */
+        Q4_1(dev.jquant.format.Q4_1.INSTANCE, 4, 4) {
+            @Override
+            int code(byte[] codes, int at, int e) {
+                return lowThenHighNibbles(codes, at, e);
+            }
+
+            @Override
+            void packHeader(MemorySegment rows, long rowBytes, long block, byte[] out, int at) {
+                copyHalves(rows, rowBytes, block, out, at);
+                copyHalves(rows, rowBytes, block + 2, out, at + 2 * ROWS);
+            }
+
+            @Override
+            void affine(MemorySegment header, long at, int units, float[] s, float[] m) {
+                for (int u = 0; u < units; u++) {
+                    halves(header, at + (long) u * ROWS * 4, ROWS, s, u * ROWS);
+                    halves(header, at + (long) u * ROWS * 4 + 2 * ROWS, ROWS, m, u * ROWS);
+                }
+                for (int i = 0; i < units * ROWS; i++) {
+                    m[i] = -m[i];
+                }
+            }
+        },
+        /**
+         * 256-element super-blocks of eight 32-column sub-blocks; 64-element chunk {@code j} takes 32
+         * bytes, low nibbles first. Header: the 32 rows' FP16 {@code d}, their FP16 {@code dmin}, then
+         * per sub-block the rows' 6-bit scales, then per sub-block their 6-bit mins, a byte each (20
+         * bytes a row, 4 more than stored: 2.8% of the weight).
+         */
+        Q4_K(dev.jquant.format.Q4_K.INSTANCE, 20, dev.jquant.format.Q4_K.QS) {
+            @Override
+            int code(byte[] codes, int at, int e) {
+                int b = codes[at + 32 * (e / 64) + (e & 31)] & 0xFF;
+                return (e & 32) == 0 ? b & 0xF : b >>> 4;
+            }
+
+            @Override
+            void packHeader(MemorySegment rows, long rowBytes, long block, byte[] out, int at) {
+                copyHalves(rows, rowBytes, block, out, at);
+                copyHalves(rows, rowBytes, block + 2, out, at + 2 * ROWS);
+                for (int i = 0; i < ROWS; i++) {
+                    long sc = KQuants.scalesK4(rows, i * rowBytes + block + 4);
+                    long mn = KQuants.minsK4(rows, i * rowBytes + block + 4);
+                    for (int j = 0; j < 8; j++) {
+                        out[at + 4 * ROWS + j * ROWS + i] = (byte) KQuants.lane(sc, j);
+                        out[at + 12 * ROWS + j * ROWS + i] = (byte) KQuants.lane(mn, j);
+                    }
+                }
+            }
+
+            /** ggml's {@code d1 = d * sc, m1 = dmin * m} per sub-block, sixteen rows per vector. */
+            @Override
+            void affine(MemorySegment header, long at, int units, float[] s, float[] m) {
+                for (int u = 0; u < units; u++) {
+                    long h = at + (long) u * ROWS * headerBytes;
+                    for (int half = 0; half < 2; half++) {
+                        FloatVector d = F16.toFloats(header, h + 32L * half);
+                        FloatVector dmin = F16.toFloats(header, h + 2 * ROWS + 32L * half);
+                        for (int j = 0; j < 8; j++) {
+                            int to = (8 * u + j) * ROWS + 16 * half;
+                            sixteenBytes(header, h + 4 * ROWS + j * ROWS + 16 * half).mul(d).intoArray(s, to);
+                            sixteenBytes(header, h + 12 * ROWS + j * ROWS + 16 * half).mul(dmin).intoArray(m, to);
+                        }
+                    }
+                }
+            }
+
+            private static FloatVector sixteenBytes(MemorySegment header, long at) {
+                return (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, header, at, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, F512, 0);
+            }
+        };
+
+        final Format format;
+        /** Bytes of one row's packed header per stored block. */
+        final int headerBytes;
+        /** Offset of the codes within a stored block. */
+        final int codesAt;
+
+        Source(Format format, int headerBytes, int codesAt) {
+            this.format = format;
+            this.headerBytes = headerBytes;
+            this.codesAt = codesAt;
+        }
+
+        /** Elements per stored block. */
+        int unit() {
+            return format.blockSize();
+        }
+
+        /** Code (0..15) of element {@code e} of the stored block whose codes start at {@code codes[at]}. */
+        abstract int code(byte[] codes, int at, int e);
+
+        /**
+         * The headers of the stored block at byte {@code block} of each of 32 rows (row i at
+         * {@code i * rowBytes}) into {@code out[at..at + 32 * headerBytes)}.
+         */
+        abstract void packHeader(MemorySegment rows, long rowBytes, long block, byte[] out, int at);
+
+        /**
+         * {@code S} and {@code M} of every 32-column block of a group from its {@code units} packed
+         * headers at {@code at}, into {@code s} and {@code m}: block by block, 32 rows each.
+         */
+        abstract void affine(MemorySegment header, long at, int units, float[] s, float[] m);
+
+        /** The weight of code {@code q} as the stored format decodes it, rounded after each operation. */
+        float weight(float s, float m, int q) {
+            return s * q - m;
+        }
+
+        /** ggml's 32-element nibble order: byte j holds element j low and element j + 16 high. */
+        private static int lowThenHighNibbles(byte[] codes, int at, int e) {
+            int b = codes[at + (e & 15)] & 0xFF;
+            return e < 16 ? b & 0xF : b >>> 4;
+        }
+
+        /** The FP16 at byte {@code field} of each of 32 rows, one after another into {@code out[at..]}. */
+        private static void copyHalves(MemorySegment rows, long rowBytes, long field, byte[] out, int at) {
+            for (int i = 0; i < ROWS; i++) {
+                out[at + 2 * i] = rows.get(ValueLayout.JAVA_BYTE, i * rowBytes + field);
+                out[at + 2 * i + 1] = rows.get(ValueLayout.JAVA_BYTE, i * rowBytes + field + 1);
+            }
+        }
+
+        /** {@code count} FP16 values at {@code at} as floats into {@code out[to..]}: a loop C2 vectorises (vcvtph2ps). */
+        private static void halves(MemorySegment header, long at, int count, float[] out, int to) {
+            for (int i = 0; i < count; i++) {
+                out[to + i] = Float.float16ToFloat(header.get(LE16, at + 2L * i));
+            }
+        }
+    }
+
+    private final Source source;
+    private final MemorySegment data;
+    private final int rows;
+    private final int cols;
+    private final int blocks;
+    private final int units;
+    private final long headerBytes;
+    private final long groupBytes;
+
+    private Nibble4RowGroups(Source source, MemorySegment data, int rows, int cols) {
+        this.source = source;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.blocks = cols / BLOCK;
+        this.units = cols / source.unit();
+        this.headerBytes = (long) units * ROWS * source.headerBytes;
+        this.groupBytes = headerBytes + (long) blocks * QUANT_BYTES;
+    }
+
+    static Nibble4RowGroups pack(Source source, MemorySegment src, int rows, int cols, Arena arena) {
+        long size = (long) rows / ROWS * ((long) cols / source.unit() * ROWS * source.headerBytes + (long) cols / BLOCK * QUANT_BYTES);
+        Nibble4RowGroups packed = new Nibble4RowGroups(source, arena.allocate(size, 64), rows, cols);
+        long rowBytes = source.format.rowBytes(cols);
+        byte[] group = new byte[Math.toIntExact(ROWS * rowBytes)];
+        MemorySegment groupSegment = MemorySegment.ofArray(group);
+        byte[] out = new byte[Math.toIntExact(packed.groupBytes)];
+        for (int g = 0; g < rows / ROWS; g++) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, g * ROWS * rowBytes, group, 0, group.length);
+            packed.packGroup(group, groupSegment, (int) rowBytes, out);
+            MemorySegment.copy(out, 0, packed.data, ValueLayout.JAVA_BYTE, g * packed.groupBytes, out.length);
+        }
+        return packed;
+    }
+
+    /** One group's 32 stored rows ({@code group}, also as a segment) into the layout above ({@code out}). */
+    private void packGroup(byte[] group, MemorySegment groupSegment, int rowBytes, byte[] out) {
+        int unit = source.unit();
+        int blockBytes = source.format.blockBytes();
+        for (int u = 0; u < units; u++) {
+            source.packHeader(groupSegment, rowBytes, (long) u * blockBytes, out, u * ROWS * source.headerBytes);
+        }
+        for (int i = 0; i < ROWS; i++) {
+            int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+            for (int u = 0; u < units; u++) {
+                int codesAt = i * rowBytes + u * blockBytes + source.codesAt;
+                for (int c = 0; c < unit; c += 4) {
+                    int codes = 0;
+                    for (int t = 0; t < 4; t++) {
+                        codes |= source.code(group, codesAt, c + t) << (4 * t);
+                    }
+                    int column = u * unit + c;
+                    int to = (int) headerBytes + (column / BLOCK) * QUANT_BYTES + (column % BLOCK / 4) * QUAD_BYTES + 2 * lane;
+                    out[to] = (byte) codes;
+                    out[to + 1] = (byte) (codes >>> 8);
+                }
+            }
+        }
+    }
+
+    @Override public int rows() { return rows; }
+    @Override public int cols() { return cols; }
+    @Override public long byteSize() { return data.byteSize(); }
+
+    @Override
+    public void multiply(Q8Activations x, float[] out, int start, int end) {
+        if (x.length() != cols) {
+            throw new IllegalArgumentException("activations of " + x.length() + " elements for " + cols + " columns");
+        }
+        float[][] affine = AFFINE.get();
+        if (affine[0].length < blocks * ROWS) {
+            affine = new float[][] {new float[blocks * ROWS], new float[blocks * ROWS]};
+            AFFINE.set(affine);
+        }
+        for (int g = start; g < end; g++) {
+            long at = g * groupBytes;
+            source.affine(data, at, units, affine[0], affine[1]);
+            multiplyGroup(data, at + headerBytes, blocks, x.quants, x.scales, x.sums, affine[0], affine[1], out, g * ROWS);
+        }
+    }
+
+    /** The 32 rows of the group whose quads start at {@code q}, see the class comment. */
+    private static void multiplyGroup(MemorySegment data, long q, int blocks, short[] xq, float[] xScales, int[] xSums,
+                                      float[] s, float[] m, float[] out, int r0) {
+        FloatVector low = FloatVector.zero(F512);
+        FloatVector high = FloatVector.zero(F512);
+        for (int b = 0; b < blocks; b++, q += QUANT_BYTES) {
+            // Two independent chains, columns 0..15 and 16..31, each within 16 bits; one loop so that
+            // C2 sees two call sites of the helper and stays under its inlining budget (see BlockDot).
+            ShortVector first = ShortVector.zero(S512);
+            ShortVector second = ShortVector.zero(S512);
+            for (int k = 0; k < 4; k++) {
+                first = quad(data, q + (long) k * QUAD_BYTES, xq, b * BLOCK + 4 * k, first);
+                second = quad(data, q + (long) (4 + k) * QUAD_BYTES, xq, b * BLOCK + 16 + 4 * k, second);
+            }
+            IntVector a = first.reinterpretAsInts();
+            IntVector c = second.reinterpretAsInts();
+            IntVector lowSums = a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            IntVector highSums = a.lanewise(VectorOperators.ASHR, 16).add(c.lanewise(VectorOperators.ASHR, 16));
+            float d = xScales[b];
+            FloatVector offset = FloatVector.broadcast(F512, -d * xSums[b]);
+            int at = b * ROWS;
+            low = ((FloatVector) lowSums.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F512, s, at).mul(d), low);
+            low = FloatVector.fromArray(F512, m, at).fma(offset, low);
+            high = ((FloatVector) highSums.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F512, s, at + 16).mul(d), high);
+            high = FloatVector.fromArray(F512, m, at + 16).fma(offset, high);
+        }
+        low.intoArray(out, r0);
+        high.intoArray(out, r0 + 16);
+    }
+
+    /** {@code acc + sum_t code_t * x[xo + t]} per 16-bit lane for the four columns of the quad at {@code at}. */
+    private static ShortVector quad(MemorySegment w, long at, short[] xq, int xo, ShortVector acc) {
+        IntVector v = IntVector.fromMemorySegment(I512, w, at, ByteOrder.LITTLE_ENDIAN);
+        acc = acc.add(v.and(0x000F000F).reinterpretAsShorts().mul(xq[xo]));
+        acc = acc.add(v.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts().mul(xq[xo + 1]));
+        acc = acc.add(v.lanewise(VectorOperators.LSHR, 8).and(0x000F000F).reinterpretAsShorts().mul(xq[xo + 2]));
+        return acc.add(v.lanewise(VectorOperators.LSHR, 12).and(0x000F000F).reinterpretAsShorts().mul(xq[xo + 3]));
+    }
+
+    /** Row {@code r} as the stored format decodes it. */
+    @Override
+    public void decodeRow(int r, float[] dst, int dstOff) {
+        long at = (long) (r / ROWS) * groupBytes;
+        int i = r % ROWS;
+        int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+        float[] s = new float[blocks * ROWS];
+        float[] m = new float[blocks * ROWS];
+        source.affine(data, at, units, s, m);
+        for (int b = 0; b < blocks; b++) {
+            for (int k = 0; k < 8; k++) {
+                int codes = data.get(LE16, at + headerBytes + (long) b * QUANT_BYTES + (long) k * QUAD_BYTES + 2L * lane);
+                for (int t = 0; t < 4; t++) {
+                    dst[dstOff + b * BLOCK + 4 * k + t] = source.weight(s[b * ROWS + i], m[b * ROWS + i], (codes >>> (4 * t)) & 0xF);
+                }
+            }
+        }
+    }
+}
