@@ -26,7 +26,7 @@ class RowGroupsTest {
     private final Arena arena = Arena.ofAuto();
 
     static List<Format> packable() {
-        return List.of(Q4_0.INSTANCE, Q4_1.INSTANCE, Q4_K.INSTANCE);
+        return List.of(Q4_0.INSTANCE, Q4_1.INSTANCE, Q4_K.INSTANCE, Q6_K.INSTANCE);
     }
 
     @BeforeEach
