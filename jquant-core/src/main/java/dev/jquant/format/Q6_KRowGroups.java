@@ -17,23 +17,25 @@ import java.nio.ByteOrder;
  * {@code d} per row and 256 columns and a signed 8-bit {@code sc} per row and 16 columns.
  *
  * <p>A group holds first its rows' headers, per 256 columns the 32 rows' FP16 {@code d} and then,
- * sub-block by sub-block, their sixteen {@code sc} (the 18 bytes a row that Q6_K stores), then for
- * each 8 columns a "chain" of three 64-byte vectors {@code a, b, c} whose 16-bit lane {@code L}
- * holds row {@code L / 2} for even {@code L} and {@code 16 + L / 2} for odd {@code L}:
- * <pre>
- *   bits   0..5   6..9              10..15
- *   a      q0     q6 & 15           q1
- *   b      q2     q7 & 15           q3
- *   c      q4     q6 >> 4, q7 >> 4  q5
- * </pre>
- * Six codes of eight are then one mask or one shift away, the other two five operations.
+ * sub-block by sub-block, their {@code sc} (the 18 bytes a row that Q6_K stores), then for each 8
+ * columns a "chain" of three 64-byte vectors {@code a, b, c} whose 16-bit lane {@code L} holds row
+ * {@code L / 2} for even {@code L} and {@code 16 + L / 2} for odd {@code L}, the codes of its
+ * columns {@code q0..q7} at bits:
+ * <pre>{@code
+ *        0..5   6..9              10..15
+ *   a    q0     q6 & 15           q1
+ *   b    q2     q7 & 15           q3
+ *   c    q4     q6 >> 4, q7 >> 4  q5
+ * }</pre>
+ * Six codes of eight are then one mask or one shift away, the other two five operations; 6 bits a
+ * weight, as stored.
  *
  * <p>The kernel multiplies a chain's codes by the columns' 8-bit activations and adds them in 16
- * bits, starting from {@code -32} times the activations' sum: the result, {@code sum (q - 32) xq},
- * is within 8 * 32 * 127 < 2^15, so the 16-bit sum wraps back to it exactly. The lane order makes
- * the widening to 32 bits two shifts (the low halves of the 32-bit lanes are rows 0..15, the high
- * halves rows 16..31); two chains make a sub-block, scaled in float by {@code d sc dx}, decoded
- * once per group.
+ * bits, starting from {@code -32 sum xq}: the sum wraps, but ends on {@code sum (q - 32) xq}, whose
+ * magnitude is at most {@code 8 * 32 * 127 < 2^15}, exactly. The lane order makes the widening to
+ * 32 bits two shifts (the low halves of the 32-bit lanes are rows 0..15, the high halves rows
+ * 16..31); a sub-block's two chains add in 32 bits and then, in float, take {@code d sc dx},
+ * decoded once per group.
  */
 final class Q6_KRowGroups implements RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
@@ -169,8 +171,10 @@ final class Q6_KRowGroups implements RowGroups {
                 FloatVector d = F16.toFloats(data, h + 32L * half);
                 for (int j = 0; j < UNIT / SUB; j++) {
                     FloatVector sc = (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data,
-                            h + 2 * ROWS + j * ROWS + 16 * half, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F512, 0);
-                    sc.mul(d).mul(xScales[(u * UNIT + j * SUB) / Q8Activations.BLOCK]).intoArray(s, (u * UNIT / SUB + j) * ROWS + 16 * half);
+                            h + 2 * ROWS + j * ROWS + 16 * half, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, F512, 0);
+                    float dx = xScales[(u * UNIT + j * SUB) / Q8Activations.BLOCK];
+                    sc.mul(d).mul(dx).intoArray(s, (u * UNIT / SUB + j) * ROWS + 16 * half);
                 }
             }
         }
@@ -197,7 +201,10 @@ final class Q6_KRowGroups implements RowGroups {
         high.intoArray(out, r0 + 16);
     }
 
-    /** {@code sum (q_t - 32) x[xo + t]} per 16-bit lane over the eight columns of the chain at {@code at}; {@code offset = -32 sum x}. */
+    /**
+     * {@code sum (q_t - 32) xq[xo + t]} per 16-bit lane over the eight columns of the chain at
+     * {@code at}, given {@code offset = -32 sum xq[xo + t]}.
+     */
     private static ShortVector chain(MemorySegment w, long at, short[] xq, int xo, short offset) {
         ShortVector a = ShortVector.fromMemorySegment(S512, w, at, ByteOrder.LITTLE_ENDIAN);
         ShortVector b = ShortVector.fromMemorySegment(S512, w, at + VECTOR_BYTES, ByteOrder.LITTLE_ENDIAN);
@@ -226,10 +233,10 @@ final class Q6_KRowGroups implements RowGroups {
             float d = Float.float16ToFloat(data.get(LE16, h + 2L * i));
             for (int k = 0; k < UNIT / CHAIN; k++) {
                 long chain = at + headerBytes + (long) (u * UNIT / CHAIN + k) * CHAIN_BYTES + 2L * lane;
-                int a = data.get(LE16, chain);
-                int b = data.get(LE16, chain + VECTOR_BYTES);
-                int c = data.get(LE16, chain + 2 * VECTOR_BYTES);
-                int[] q = {a & 63, a >>> 10 & 63, b & 63, b >>> 10 & 63, c & 63, c >>> 10 & 63,
+                int a = data.get(LE16, chain) & 0xFFFF;
+                int b = data.get(LE16, chain + VECTOR_BYTES) & 0xFFFF;
+                int c = data.get(LE16, chain + 2 * VECTOR_BYTES) & 0xFFFF;
+                int[] q = {a & 63, a >>> 10, b & 63, b >>> 10, c & 63, c >>> 10,
                         a >>> 6 & 15 | c >>> 2 & 0x30, b >>> 6 & 15 | c >>> 4 & 0x30};
                 float ds = d * data.get(ValueLayout.JAVA_BYTE, h + 2 * ROWS + (long) (k * CHAIN / SUB) * ROWS + i);
                 for (int t = 0; t < CHAIN; t++) {

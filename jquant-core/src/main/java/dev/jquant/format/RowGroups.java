@@ -7,8 +7,8 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix repacked at load time for the matrix-vector product (decode): rows in groups of
  * {@link #ROWS}, each group's weights stored column by column so that one vector lane holds one
  * row. A lane then accumulates its row's products in 16-bit integers against activations
- * quantized to 8 bits ({@link Q8Activations}), as ggml multiplies its 4-bit types: no widening of
- * every weight to float and no horizontal sum per block, which is what bounds the row-by-row
+ * quantized to 8 bits ({@link Q8Activations}), as ggml multiplies its 4- and 6-bit types: no
+ * widening of every weight to float and no horizontal sum per block, which is what bounds the row-by-row
  * {@link Format#dot} kernels. The same bytes as the stored format (a permutation of them), so a
  * model repacked this way takes no more memory once its mapped file pages are dropped.
  */

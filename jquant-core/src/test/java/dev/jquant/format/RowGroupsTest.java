@@ -9,6 +9,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -109,6 +110,52 @@ class RowGroupsTest {
             assertEquals(exact, out[r], 1e-5 * magnitude + 1e-30, "row " + r);
             assertTrue(Math.abs(withFloats - out[r]) <= quantizationBound * 1.001 + 1e-6,
                     "row " + r + ": " + out[r] + " vs float product " + withFloats + ", bound " + quantizationBound);
+        }
+    }
+
+    /**
+     * Q6_K blocks of random bytes (every code, scales down to -128), the first row all code 0 and the
+     * second all code 63, against activations quantized to +127 then -127: row 0's 8-column sums
+     * reach the 16-bit bound, 8 * 32 * 127, of either sign.
+     */
+    @Test
+    void q6KSumsAtTheBoundStayExact() {
+        int rows = 32;
+        int cols = 512;
+        long rowBytes = Q6_K.INSTANCE.rowBytes(cols);
+        MemorySegment data = arena.allocate(rows * rowBytes, 64);
+        Random rnd = new Random(10);
+        for (long i = 0; i < data.byteSize(); i++) {
+            data.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < cols / 256; b++) {
+                long block = r * rowBytes + (long) b * Q6_K.BLOCK_BYTES;
+                if (r < 2) {
+                    data.asSlice(block, Q6_K.SCALES).fill(r == 0 ? 0 : (byte) 0xFF);
+                }
+                GgmlMath.putHalf(data, block + Q6_K.D, (float) Math.scalb(1 + rnd.nextFloat(), -12 - rnd.nextInt(4)));
+            }
+        }
+        Tensor plain = new Tensor("w", Q6_K.INSTANCE, new long[] {rows, cols}, data);
+        RowGroups groups = plain.withRowGroups(arena).rowGroups();
+        float[] x = new float[cols];
+        for (int j = 0; j < cols; j++) {
+            x[j] = j < cols / 2 ? 1 : -1;
+        }
+        Q8Activations xq = Q8Activations.quantize(x, cols);
+        float[] out = new float[rows];
+        groups.multiply(xq, out, 0, 1);
+        float[] w = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            plain.decodeRow(r, w, 0);
+            double exact = 0;
+            double magnitude = 0;
+            for (int j = 0; j < cols; j++) {
+                exact += w[j] * (xq.quants[j] * (double) xq.scales[j / 32]);
+                magnitude += Math.abs(w[j] * xq.quants[j] * (double) xq.scales[j / 32]);
+            }
+            assertEquals(exact, out[r], 1e-5 * magnitude, "row " + r);
         }
     }
 
