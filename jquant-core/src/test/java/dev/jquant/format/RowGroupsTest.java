@@ -27,7 +27,7 @@ class RowGroupsTest {
     private final Arena arena = Arena.ofAuto();
 
     static List<Format> packable() {
-        return List.of(Q4_0.INSTANCE, Q4_1.INSTANCE, Q4_K.INSTANCE, Q6_K.INSTANCE);
+        return List.of(Q4_0.INSTANCE, Q4_1.INSTANCE, Q4_K.INSTANCE, Q5_0.INSTANCE, Q6_K.INSTANCE);
     }
 
     @BeforeEach
@@ -113,31 +113,40 @@ class RowGroupsTest {
         }
     }
 
+    static List<Format> sixteenBitBound() {
+        return List.of(Q5_0.INSTANCE, Q6_K.INSTANCE);
+    }
+
     /**
-     * Q6_K blocks of random bytes (every code, scales down to -128), the first row all code 0 and the
-     * second all code 63, against activations quantized to +127 then -127: row 0's 8-column sums
-     * reach the 16-bit bound, 8 * 32 * 127, of either sign.
+     * Blocks of random bytes (every code; for Q6_K scales down to -128), the first row all code 0
+     * and the second all the highest code, against activations quantized to +127 then -127: row 0's
+     * chain sums reach the 16-bit bound, 16 * 16 * 127 (Q5_0) or 8 * 32 * 127 (Q6_K), of either sign.
      */
-    @Test
-    void q6KSumsAtTheBoundStayExact() {
+    @ParameterizedTest
+    @MethodSource("sixteenBitBound")
+    void sumsAtTheSixteenBitBoundStayExact(Format format) {
         int rows = 32;
         int cols = 512;
-        long rowBytes = Q6_K.INSTANCE.rowBytes(cols);
+        long rowBytes = format.rowBytes(cols);
+        // where the codes and the FP16 d lie in a block
+        long codesAt = format == Q6_K.INSTANCE ? 0 : 2;
+        long codesEnd = format == Q6_K.INSTANCE ? Q6_K.SCALES : Q5_0.BLOCK_BYTES;
+        long dAt = format == Q6_K.INSTANCE ? Q6_K.D : 0;
         MemorySegment data = arena.allocate(rows * rowBytes, 64);
         Random rnd = new Random(10);
         for (long i = 0; i < data.byteSize(); i++) {
             data.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
         }
         for (int r = 0; r < rows; r++) {
-            for (int b = 0; b < cols / 256; b++) {
-                long block = r * rowBytes + (long) b * Q6_K.BLOCK_BYTES;
+            for (int b = 0; b < cols / format.blockSize(); b++) {
+                long block = r * rowBytes + (long) b * format.blockBytes();
                 if (r < 2) {
-                    data.asSlice(block, Q6_K.SCALES).fill(r == 0 ? 0 : (byte) 0xFF);
+                    data.asSlice(block + codesAt, codesEnd - codesAt).fill(r == 0 ? 0 : (byte) 0xFF);
                 }
-                GgmlMath.putHalf(data, block + Q6_K.D, (float) Math.scalb(1 + rnd.nextFloat(), -12 - rnd.nextInt(4)));
+                GgmlMath.putHalf(data, block + dAt, (float) Math.scalb(1 + rnd.nextFloat(), -12 - rnd.nextInt(4)));
             }
         }
-        Tensor plain = new Tensor("w", Q6_K.INSTANCE, new long[] {rows, cols}, data);
+        Tensor plain = new Tensor("w", format, new long[] {rows, cols}, data);
         RowGroups groups = plain.withRowGroups(arena).rowGroups();
         float[] x = new float[cols];
         for (int j = 0; j < cols; j++) {
