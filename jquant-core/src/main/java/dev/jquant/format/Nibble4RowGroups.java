@@ -273,16 +273,22 @@ final class Nibble4RowGroups implements RowGroups {
         if (x.length() != cols) {
             throw new IllegalArgumentException("activations of " + x.length() + " elements for " + cols + " columns");
         }
-        float[][] affine = AFFINE.get();
-        if (affine[0].length < blocks * ROWS) {
-            affine = new float[][] {new float[blocks * ROWS], new float[blocks * ROWS]};
-            AFFINE.set(affine);
-        }
+        float[][] affine = affineScratch();
         for (int g = start; g < end; g++) {
             long at = g * groupBytes;
             source.affine(data, at, units, affine[0], affine[1]);
             multiplyGroup(data, at + headerBytes, blocks, x.quants, x.scales, x.sums, affine[0], affine[1], out, g * ROWS);
         }
+    }
+
+    /** This thread's scratch for a group's {@code S} and {@code M}. */
+    private float[][] affineScratch() {
+        float[][] affine = AFFINE.get();
+        if (affine[0].length < blocks * ROWS) {
+            affine = new float[][] {new float[blocks * ROWS], new float[blocks * ROWS]};
+            AFFINE.set(affine);
+        }
+        return affine;
     }
 
     /** The 32 rows of the group whose quads start at {@code q}, see the class comment. */
@@ -339,6 +345,37 @@ final class Nibble4RowGroups implements RowGroups {
                 int codes = data.get(LE16, at + headerBytes + (long) b * QUANT_BYTES + (long) k * QUAD_BYTES + 2L * lane);
                 for (int t = 0; t < 4; t++) {
                     dst[dstOff + b * BLOCK + 4 * k + t] = source.weight(s[b * ROWS + i], m[b * ROWS + i], (codes >>> (4 * t)) & 0xF);
+                }
+            }
+        }
+    }
+
+    /**
+     * A quad's 32-bit lane i holds row i's codes in its low half and row 16 + i's in its high half,
+     * so each column is two shifts and masks away from two vectors of rows in order; then
+     * {@code S q - M} rounded after the multiply and after the subtraction, as {@link #decodeRow}.
+     */
+    @Override
+    public void decodeColumns(int g, float[] dst) {
+        long at = g * groupBytes;
+        float[][] affine = affineScratch();
+        float[] s = affine[0];
+        float[] m = affine[1];
+        source.affine(data, at, units, s, m);
+        long q = at + headerBytes;
+        for (int b = 0; b < blocks; b++) {
+            FloatVector lowScale = FloatVector.fromArray(F512, s, b * ROWS);
+            FloatVector highScale = FloatVector.fromArray(F512, s, b * ROWS + 16);
+            FloatVector lowOffset = FloatVector.fromArray(F512, m, b * ROWS);
+            FloatVector highOffset = FloatVector.fromArray(F512, m, b * ROWS + 16);
+            for (int k = 0; k < 8; k++, q += QUAD_BYTES) {
+                IntVector v = IntVector.fromMemorySegment(I512, data, q, ByteOrder.LITTLE_ENDIAN);
+                for (int t = 0; t < 4; t++) {
+                    int to = (b * BLOCK + 4 * k + t) * ROWS;
+                    FloatVector low = (FloatVector) v.lanewise(VectorOperators.LSHR, 4 * t).and(0xF).convert(VectorOperators.I2F, 0);
+                    FloatVector high = (FloatVector) v.lanewise(VectorOperators.LSHR, 16 + 4 * t).and(0xF).convert(VectorOperators.I2F, 0);
+                    low.mul(lowScale).sub(lowOffset).intoArray(dst, to);
+                    high.mul(highScale).sub(highOffset).intoArray(dst, to + 16);
                 }
             }
         }

@@ -20,6 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class MatMul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Sixteen floats: half a 32-row panel (row groups exist only where 512-bit vectors do). */
+    private static final VectorSpecies<Float> F16X = FloatVector.SPECIES_512;
     /** Floats of decoded weights per thread: 96 Ki floats = 384 KiB, well inside a 1 MiB L2 beside the activations. */
     private static final int TILE_FLOATS = 96 * 1024;
     /** Rows and tokens of the micro-kernel. */
@@ -95,6 +97,17 @@ public final class MatMul {
         if ((long) x.length < (long) tokens * cols || (long) out.length < (long) tokens * rows) {
             throw new IllegalArgumentException(w + ": activations " + x.length + " / output " + out.length
                     + " too short for " + tokens + " tokens");
+        }
+        RowGroups groups = w.rowGroups();
+        if (groups != null) {
+            Parallel.get().forRange(groups.groups(), 1, (start, end) -> {
+                float[] panel = scratch(RowGroups.ROWS * cols);
+                for (int g = start; g < end; g++) {
+                    groups.decodeColumns(g, panel);
+                    multiplyPanel(panel, cols, x, tokens, out, rows, g * RowGroups.ROWS);
+                }
+            });
+            return;
         }
         int tr = tileRows(cols);
         int tiles = (rows + tr - 1) / tr;
@@ -205,6 +218,70 @@ public final class MatMul {
                 out[oo + t * os + r] = s[r * 4 + t];
             }
         }
+    }
+
+    /**
+     * {@code out[t * outStride + r0 + i] = row i · x[t]} for a panel of 32 decoded rows stored column
+     * by column ({@code panel[c * 32 + i]}) and every token: tokens six at a time, each column's 32
+     * weights two vectors that meet six broadcast activations. Each accumulator holds its outputs'
+     * lanes, so no horizontal sums.
+     */
+    static void multiplyPanel(float[] panel, int cols, float[] x, int tokens, float[] out, int outStride, int r0) {
+        int t = 0;
+        for (; t + 6 <= tokens; t += 6) {
+            panel6(panel, cols, x, t * cols, out, t * outStride + r0, outStride);
+        }
+        for (; t < tokens; t++) {
+            FloatVector a = FloatVector.zero(F16X);
+            FloatVector b = FloatVector.zero(F16X);
+            for (int c = 0, xo = t * cols; c < cols; c++) {
+                FloatVector xv = FloatVector.broadcast(F16X, x[xo + c]);
+                a = FloatVector.fromArray(F16X, panel, 32 * c).fma(xv, a);
+                b = FloatVector.fromArray(F16X, panel, 32 * c + 16).fma(xv, b);
+            }
+            a.intoArray(out, t * outStride + r0);
+            b.intoArray(out, t * outStride + r0 + 16);
+        }
+    }
+
+    /** Six tokens at {@code x[xo..]} (stride {@code cols}) against a 32-row panel, see {@link #multiplyPanel}. */
+    private static void panel6(float[] panel, int cols, float[] x, int xo, float[] out, int oo, int os) {
+        FloatVector a0 = FloatVector.zero(F16X), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
+        for (int c = 0; c < cols; c++) {
+            FloatVector w0 = FloatVector.fromArray(F16X, panel, 32 * c);
+            FloatVector w1 = FloatVector.fromArray(F16X, panel, 32 * c + 16);
+            FloatVector x0 = FloatVector.broadcast(F16X, x[xo + c]);
+            a0 = w0.fma(x0, a0);
+            b0 = w1.fma(x0, b0);
+            FloatVector x1 = FloatVector.broadcast(F16X, x[xo + cols + c]);
+            a1 = w0.fma(x1, a1);
+            b1 = w1.fma(x1, b1);
+            FloatVector x2 = FloatVector.broadcast(F16X, x[xo + 2 * cols + c]);
+            a2 = w0.fma(x2, a2);
+            b2 = w1.fma(x2, b2);
+            FloatVector x3 = FloatVector.broadcast(F16X, x[xo + 3 * cols + c]);
+            a3 = w0.fma(x3, a3);
+            b3 = w1.fma(x3, b3);
+            FloatVector x4 = FloatVector.broadcast(F16X, x[xo + 4 * cols + c]);
+            a4 = w0.fma(x4, a4);
+            b4 = w1.fma(x4, b4);
+            FloatVector x5 = FloatVector.broadcast(F16X, x[xo + 5 * cols + c]);
+            a5 = w0.fma(x5, a5);
+            b5 = w1.fma(x5, b5);
+        }
+        a0.intoArray(out, oo);
+        b0.intoArray(out, oo + 16);
+        a1.intoArray(out, oo + os);
+        b1.intoArray(out, oo + os + 16);
+        a2.intoArray(out, oo + 2 * os);
+        b2.intoArray(out, oo + 2 * os + 16);
+        a3.intoArray(out, oo + 3 * os);
+        b3.intoArray(out, oo + 3 * os + 16);
+        a4.intoArray(out, oo + 4 * os);
+        b4.intoArray(out, oo + 4 * os + 16);
+        a5.intoArray(out, oo + 5 * os);
+        b5.intoArray(out, oo + 5 * os + 16);
     }
 
     /** Dot product of two float arrays, vectorised. */
