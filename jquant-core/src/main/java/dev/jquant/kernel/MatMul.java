@@ -29,6 +29,8 @@ public final class MatMul {
     private static final int NR = 4;
     /** Per-thread decode scratch (pool threads live as long as the pool; the array only grows). */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /** The calling thread's activations interleaved six tokens at a time (see {@link #interleaveSixes}). */
+    private static final ThreadLocal<float[]> SIXES = ThreadLocal.withInitial(() -> new float[0]);
 
     private MatMul() {
     }
@@ -100,11 +102,12 @@ public final class MatMul {
         }
         RowGroups groups = w.rowGroups();
         if (groups != null) {
+            float[] sixes = interleaveSixes(x, tokens, cols);
             Parallel.get().forRange(groups.groups(), 1, (start, end) -> {
                 float[] panel = scratch(RowGroups.ROWS * cols);
                 for (int g = start; g < end; g++) {
                     groups.decodeColumns(g, panel);
-                    multiplyPanel(panel, cols, x, tokens, out, rows, g * RowGroups.ROWS);
+                    multiplyPanel(panel, cols, x, sixes, tokens, out, rows, g * RowGroups.ROWS);
                 }
             });
             return;
@@ -221,15 +224,40 @@ public final class MatMul {
     }
 
     /**
+     * The first {@code tokens / 6 * 6} tokens of {@code x} in blocks of six, each block column by
+     * column: block b's column c holds its six tokens' activations at {@code [b * 6 * cols + 6 * c ..]},
+     * so that the panel kernel broadcasts them from one base address.
+     */
+    static float[] interleaveSixes(float[] x, int tokens, int cols) {
+        int blocks = tokens / 6;
+        float[] sixes = SIXES.get();
+        if (sixes.length < blocks * 6 * cols) {
+            sixes = new float[blocks * 6 * cols];
+            SIXES.set(sixes);
+        }
+        for (int b = 0; b < blocks; b++) {
+            for (int t = 0; t < 6; t++) {
+                int from = (6 * b + t) * cols;
+                int to = b * 6 * cols + t;
+                for (int c = 0; c < cols; c++) {
+                    sixes[to + 6 * c] = x[from + c];
+                }
+            }
+        }
+        return sixes;
+    }
+
+    /**
      * {@code out[t * outStride + r0 + i] = row i · x[t]} for a panel of 32 decoded rows stored column
-     * by column ({@code panel[c * 32 + i]}) and every token: tokens six at a time, each column's 32
-     * weights two vectors that meet six broadcast activations. Each accumulator holds its outputs'
+     * by column ({@code panel[c * 32 + i]}) and every token: tokens six at a time from
+     * {@link #interleaveSixes}, each column's 32 weights two vectors that meet six broadcast
+     * activations; the last tokens one at a time from {@code x}. Each accumulator holds its outputs'
      * lanes, so no horizontal sums.
      */
-    static void multiplyPanel(float[] panel, int cols, float[] x, int tokens, float[] out, int outStride, int r0) {
+    static void multiplyPanel(float[] panel, int cols, float[] x, float[] sixes, int tokens, float[] out, int outStride, int r0) {
         int t = 0;
         for (; t + 6 <= tokens; t += 6) {
-            panel6(panel, cols, x, t * cols, out, t * outStride + r0, outStride);
+            panel6(panel, cols, sixes, t * cols, out, t * outStride + r0, outStride);
         }
         for (; t < tokens; t++) {
             FloatVector a = FloatVector.zero(F16X);
@@ -244,29 +272,30 @@ public final class MatMul {
         }
     }
 
-    /** Six tokens at {@code x[xo..]} (stride {@code cols}) against a 32-row panel, see {@link #multiplyPanel}. */
-    private static void panel6(float[] panel, int cols, float[] x, int xo, float[] out, int oo, int os) {
+    /** Six interleaved tokens at {@code sixes[so..]} against a 32-row panel, see {@link #multiplyPanel}. */
+    private static void panel6(float[] panel, int cols, float[] sixes, int so, float[] out, int oo, int os) {
         FloatVector a0 = FloatVector.zero(F16X), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
         for (int c = 0; c < cols; c++) {
             FloatVector w0 = FloatVector.fromArray(F16X, panel, 32 * c);
             FloatVector w1 = FloatVector.fromArray(F16X, panel, 32 * c + 16);
-            FloatVector x0 = FloatVector.broadcast(F16X, x[xo + c]);
+            int xc = so + 6 * c;
+            FloatVector x0 = FloatVector.broadcast(F16X, sixes[xc]);
             a0 = w0.fma(x0, a0);
             b0 = w1.fma(x0, b0);
-            FloatVector x1 = FloatVector.broadcast(F16X, x[xo + cols + c]);
+            FloatVector x1 = FloatVector.broadcast(F16X, sixes[xc + 1]);
             a1 = w0.fma(x1, a1);
             b1 = w1.fma(x1, b1);
-            FloatVector x2 = FloatVector.broadcast(F16X, x[xo + 2 * cols + c]);
+            FloatVector x2 = FloatVector.broadcast(F16X, sixes[xc + 2]);
             a2 = w0.fma(x2, a2);
             b2 = w1.fma(x2, b2);
-            FloatVector x3 = FloatVector.broadcast(F16X, x[xo + 3 * cols + c]);
+            FloatVector x3 = FloatVector.broadcast(F16X, sixes[xc + 3]);
             a3 = w0.fma(x3, a3);
             b3 = w1.fma(x3, b3);
-            FloatVector x4 = FloatVector.broadcast(F16X, x[xo + 4 * cols + c]);
+            FloatVector x4 = FloatVector.broadcast(F16X, sixes[xc + 4]);
             a4 = w0.fma(x4, a4);
             b4 = w1.fma(x4, b4);
-            FloatVector x5 = FloatVector.broadcast(F16X, x[xo + 5 * cols + c]);
+            FloatVector x5 = FloatVector.broadcast(F16X, sixes[xc + 5]);
             a5 = w0.fma(x5, a5);
             b5 = w1.fma(x5, b5);
         }
