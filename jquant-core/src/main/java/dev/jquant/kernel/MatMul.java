@@ -112,19 +112,55 @@ public final class MatMul {
             });
             return;
         }
+        if (RowGroups.WIDE_VECTORS && rows >= RowGroups.ROWS) {
+            // Whole groups of 32 rows as panels (decoded, then transposed); the last rows, if any, in row tiles.
+            float[] sixes = interleaveSixes(x, tokens, cols);
+            int panels = rows / RowGroups.ROWS;
+            Parallel.get().forRange(panels, 1, (start, end) -> {
+                float[] tile = scratch(2 * RowGroups.ROWS * cols);
+                for (int p = start; p < end; p++) {
+                    int r0 = p * RowGroups.ROWS;
+                    for (int i = 0; i < RowGroups.ROWS; i++) {
+                        w.decodeRow(r0 + i, tile, RowGroups.ROWS * cols + i * cols);
+                    }
+                    transposeToPanel(tile, RowGroups.ROWS * cols, cols, tile);
+                    multiplyPanel(tile, cols, x, sixes, tokens, out, rows, r0);
+                }
+            });
+            multiplyRows(w, panels * RowGroups.ROWS, rows, x, tokens, out);
+        } else {
+            multiplyRows(w, 0, rows, x, tokens, out);
+        }
+    }
+
+    /** Rows {@code [from, to)} of {@code w} against every token, in tiles of rows decoded to F32. */
+    private static void multiplyRows(Tensor w, int from, int to, float[] x, int tokens, float[] out) {
+        int cols = w.cols();
         int tr = tileRows(cols);
-        int tiles = (rows + tr - 1) / tr;
+        int tiles = (to - from + tr - 1) / tr;
         Parallel.get().forRange(tiles, 1, (startTile, endTile) -> {
             float[] tile = scratch(tr * cols);
             for (int ti = startTile; ti < endTile; ti++) {
-                int r0 = ti * tr;
-                int nr = Math.min(tr, rows - r0);
+                int r0 = from + ti * tr;
+                int nr = Math.min(tr, to - r0);
                 for (int i = 0; i < nr; i++) {
                     w.decodeRow(r0 + i, tile, i * cols);
                 }
-                multiplyTile(tile, nr, cols, x, tokens, out, rows, r0);
+                multiplyTile(tile, nr, cols, x, tokens, out, w.rows(), r0);
             }
         });
+    }
+
+    /** 32 rows of {@code cols} at {@code rows[from..]} into {@code panel[c * 32 + i]}, sixteen columns at a time. */
+    static void transposeToPanel(float[] rows, int from, int cols, float[] panel) {
+        for (int c0 = 0; c0 < cols; c0 += 16) {
+            int c1 = Math.min(cols, c0 + 16);
+            for (int i = 0; i < RowGroups.ROWS; i++) {
+                for (int c = c0; c < c1; c++) {
+                    panel[c * RowGroups.ROWS + i] = rows[from + i * cols + c];
+                }
+            }
+        }
     }
 
     private static float[] scratch(int floats) {
