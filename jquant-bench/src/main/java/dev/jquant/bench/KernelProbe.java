@@ -50,7 +50,10 @@ public final class KernelProbe {
             float[] dec = new float[cols];
             switch (mode) {
                 case "matmul" -> { double ms = cpuMs(() -> MatMul.matmul(w, x, tokens, out), 3);
-                    System.out.printf("%-6s matmul %dx%d x %d tokens: %.2f ms cpu, %.1f GFLOP/s%n", fn, rows, cols, tokens, ms, 2.0 * rows * cols * tokens / ms / 1e6); }
+                    System.out.printf("%-6s matmul %dx%d x %d tokens: %.2f ms cpu, %.1f GFLOP/s%n", fn, rows, cols, tokens, ms, 2.0 * rows * cols * tokens / ms / 1e6);
+                    Tensor packed = w.withRowGroups(arena);
+                    if (packed != w) { double pms = cpuMs(() -> MatMul.matmul(packed, x, tokens, out), 3);
+                        System.out.printf("%-6s matmul %dx%d x %d tokens in row groups: %.2f ms cpu, %.1f GFLOP/s%n", fn, rows, cols, tokens, pms, 2.0 * rows * cols * tokens / pms / 1e6); } }
                 case "matvec" -> { double ms = cpuMs(() -> MatMul.matvec(w, x, out), 20);
                     System.out.printf("%-6s matvec %dx%d: %.3f ms cpu, %.1f GB/s%n", fn, rows, cols, ms, rb * rows / ms / 1e6);
                     Tensor packed = w.withRowGroups(arena);

@@ -32,6 +32,7 @@ final class Nibble4RowGroups implements RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK = 32;
     private static final int QUAD_BYTES = 64;
@@ -132,16 +133,14 @@ final class Nibble4RowGroups implements RowGroups {
                         FloatVector dmin = F16.toFloats(header, h + 2 * ROWS + 32L * half);
                         for (int j = 0; j < 8; j++) {
                             int to = (8 * u + j) * ROWS + 16 * half;
-                            sixteenBytes(header, h + 4 * ROWS + j * ROWS + 16 * half).mul(d).intoArray(s, to);
-                            sixteenBytes(header, h + 12 * ROWS + j * ROWS + 16 * half).mul(dmin).intoArray(m, to);
+                            long sc = h + 4 * ROWS + j * ROWS + 16 * half;
+                            ((FloatVector) ByteVector.fromMemorySegment(B128, header, sc, ByteOrder.LITTLE_ENDIAN)
+                                    .convertShape(VectorOperators.B2F, F512, 0)).mul(d).intoArray(s, to);
+                            ((FloatVector) ByteVector.fromMemorySegment(B128, header, sc + 8 * ROWS, ByteOrder.LITTLE_ENDIAN)
+                                    .convertShape(VectorOperators.B2F, F512, 0)).mul(dmin).intoArray(m, to);
                         }
                     }
                 }
-            }
-
-            private static FloatVector sixteenBytes(MemorySegment header, long at) {
-                return (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, header, at, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2F, F512, 0);
             }
         };
 
@@ -196,10 +195,10 @@ final class Nibble4RowGroups implements RowGroups {
             }
         }
 
-        /** {@code count} FP16 values at {@code at} as floats into {@code out[to..]}: a loop C2 vectorises (vcvtph2ps). */
+        /** {@code count} (a multiple of 16) FP16 values at {@code at} as floats into {@code out[to..]}. */
         private static void halves(MemorySegment header, long at, int count, float[] out, int to) {
-            for (int i = 0; i < count; i++) {
-                out[to + i] = Float.float16ToFloat(header.get(LE16, at + 2L * i));
+            for (int i = 0; i < count; i += 16) {
+                F16.toFloats(header, at + 2L * i).intoArray(out, to + i);
             }
         }
     }
@@ -273,16 +272,22 @@ final class Nibble4RowGroups implements RowGroups {
         if (x.length() != cols) {
             throw new IllegalArgumentException("activations of " + x.length() + " elements for " + cols + " columns");
         }
-        float[][] affine = AFFINE.get();
-        if (affine[0].length < blocks * ROWS) {
-            affine = new float[][] {new float[blocks * ROWS], new float[blocks * ROWS]};
-            AFFINE.set(affine);
-        }
+        float[][] affine = affineScratch();
         for (int g = start; g < end; g++) {
             long at = g * groupBytes;
             source.affine(data, at, units, affine[0], affine[1]);
             multiplyGroup(data, at + headerBytes, blocks, x.quants, x.scales, x.sums, affine[0], affine[1], out, g * ROWS);
         }
+    }
+
+    /** This thread's scratch for a group's {@code S} and {@code M}. */
+    private float[][] affineScratch() {
+        float[][] affine = AFFINE.get();
+        if (affine[0].length < blocks * ROWS) {
+            affine = new float[][] {new float[blocks * ROWS], new float[blocks * ROWS]};
+            AFFINE.set(affine);
+        }
+        return affine;
     }
 
     /** The 32 rows of the group whose quads start at {@code q}, see the class comment. */
@@ -339,6 +344,37 @@ final class Nibble4RowGroups implements RowGroups {
                 int codes = data.get(LE16, at + headerBytes + (long) b * QUANT_BYTES + (long) k * QUAD_BYTES + 2L * lane);
                 for (int t = 0; t < 4; t++) {
                     dst[dstOff + b * BLOCK + 4 * k + t] = source.weight(s[b * ROWS + i], m[b * ROWS + i], (codes >>> (4 * t)) & 0xF);
+                }
+            }
+        }
+    }
+
+    /**
+     * A quad's 32-bit lane i holds row i's codes in its low half and row 16 + i's in its high half,
+     * so each column is two shifts and masks away from two vectors of rows in order; then
+     * {@code S q - M} rounded after the multiply and after the subtraction, as {@link #decodeRow}.
+     */
+    @Override
+    public void decodeColumns(int g, float[] dst) {
+        long at = g * groupBytes;
+        float[][] affine = affineScratch();
+        float[] s = affine[0];
+        float[] m = affine[1];
+        source.affine(data, at, units, s, m);
+        long q = at + headerBytes;
+        for (int b = 0; b < blocks; b++) {
+            FloatVector lowScale = FloatVector.fromArray(F512, s, b * ROWS);
+            FloatVector highScale = FloatVector.fromArray(F512, s, b * ROWS + 16);
+            FloatVector lowOffset = FloatVector.fromArray(F512, m, b * ROWS);
+            FloatVector highOffset = FloatVector.fromArray(F512, m, b * ROWS + 16);
+            for (int k = 0; k < 8; k++, q += QUAD_BYTES) {
+                IntVector v = IntVector.fromMemorySegment(I512, data, q, ByteOrder.LITTLE_ENDIAN);
+                for (int t = 0; t < 4; t++) {
+                    int to = (b * BLOCK + 4 * k + t) * ROWS;
+                    FloatVector low = (FloatVector) v.lanewise(VectorOperators.LSHR, 4 * t).and(0xF).convert(VectorOperators.I2F, 0);
+                    FloatVector high = (FloatVector) v.lanewise(VectorOperators.LSHR, 16 + 4 * t).and(0xF).convert(VectorOperators.I2F, 0);
+                    low.mul(lowScale).sub(lowOffset).intoArray(dst, to);
+                    high.mul(highScale).sub(highOffset).intoArray(dst, to + 16);
                 }
             }
         }

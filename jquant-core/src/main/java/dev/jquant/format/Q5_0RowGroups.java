@@ -181,6 +181,43 @@ final class Q5_0RowGroups implements RowGroups {
         return acc.add(last.mul(xq[xo + 15]));
     }
 
+    /** Shift of the chain's code {@code t % 3} in each of its vectors (column 15's bits are gathered apart). */
+    private static final int[] SHIFTS = {0, 6, 11};
+
+    /**
+     * A chain's 32-bit lane i holds row i's codes in its low half and row 16 + i's in its high half,
+     * so each column is a shift and a mask away from two vectors of rows in order; then
+     * {@code (q - 16) d} as {@link #decodeRow}.
+     */
+    @Override
+    public void decodeColumns(int g, float[] dst) {
+        long at = g * groupBytes;
+        long q = at + headerBytes;
+        for (int b = 0; b < blocks; b++) {
+            FloatVector lowD = F16.toFloats(data, at + (long) b * BLOCK_HEADER);
+            FloatVector highD = F16.toFloats(data, at + (long) b * BLOCK_HEADER + 32);
+            for (int k = 0; k < BLOCK / CHAIN; k++, q += CHAIN_BYTES) {
+                IntVector last = IntVector.zero(I512);
+                for (int t = 0; t < CHAIN - 1; t++) {
+                    IntVector v = IntVector.fromMemorySegment(I512, data, q + (long) (t / 3) * VECTOR_BYTES, ByteOrder.LITTLE_ENDIAN);
+                    IntVector codes = v.lanewise(VectorOperators.LSHR, SHIFTS[t % 3]).and(31 * 0x10001);
+                    int to = (b * BLOCK + k * CHAIN + t) * ROWS;
+                    ((FloatVector) codes.and(0xFFFF).sub(16).convert(VectorOperators.I2F, 0)).mul(lowD).intoArray(dst, to);
+                    ((FloatVector) codes.lanewise(VectorOperators.LSHR, 16).sub(16).convert(VectorOperators.I2F, 0))
+                            .mul(highD).intoArray(dst, to + 16);
+                    if (t % 3 == 0) {
+                        int bit = t / 3;
+                        last = last.or(v.lanewise(VectorOperators.LSHR, 5 - bit).and((1 << bit) * 0x10001));
+                    }
+                }
+                int to = (b * BLOCK + k * CHAIN + CHAIN - 1) * ROWS;
+                ((FloatVector) last.and(0xFFFF).sub(16).convert(VectorOperators.I2F, 0)).mul(lowD).intoArray(dst, to);
+                ((FloatVector) last.lanewise(VectorOperators.LSHR, 16).sub(16).convert(VectorOperators.I2F, 0))
+                        .mul(highD).intoArray(dst, to + 16);
+            }
+        }
+    }
+
     /** Row {@code r} as {@link Q5_0} decodes it: {@code (q - 16) d}. */
     @Override
     public void decodeRow(int r, float[] dst, int dstOff) {

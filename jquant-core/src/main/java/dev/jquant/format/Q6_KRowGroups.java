@@ -222,6 +222,52 @@ final class Q6_KRowGroups implements RowGroups {
                 .or(c.lanewise(VectorOperators.LSHR, 4).and((short) 0x30)).mul(xq[xo + 7]));
     }
 
+    /**
+     * Per code of a chain (see the class comment): the vector holding its low bits ({@code a, b, c}:
+     * 0, 1, 2), their shift and mask, then the shift and mask of its bits in {@code c} (none for six).
+     */
+    private static final int[] LOW_VECTOR = {0, 0, 1, 1, 2, 2, 0, 1};
+    private static final int[] LOW_SHIFT = {0, 10, 0, 10, 0, 10, 6, 6};
+    private static final int[] LOW_MASK = {63, 63, 63, 63, 63, 63, 15, 15};
+    private static final int[] HIGH_SHIFT = {0, 0, 0, 0, 0, 0, 2, 4};
+    private static final int[] HIGH_MASK = {0, 0, 0, 0, 0, 0, 0x30, 0x30};
+
+    /**
+     * A chain's 32-bit lane i holds row i's codes in its low half and row 16 + i's in its high half,
+     * so each column is a few shifts and masks away from two vectors of rows in order; then
+     * {@code (d sc) (q - 32)} as {@link #decodeRow}.
+     */
+    @Override
+    public void decodeColumns(int g, float[] dst) {
+        long at = g * groupBytes;
+        long q = at + headerBytes;
+        for (int u = 0; u < units; u++) {
+            long h = at + (long) u * UNIT_HEADER;
+            FloatVector lowD = F16.toFloats(data, h);
+            FloatVector highD = F16.toFloats(data, h + 32);
+            for (int j = 0; j < UNIT / SUB; j++) {
+                long sc = h + 2 * ROWS + j * ROWS;
+                FloatVector lowScale = ((FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, sc,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F512, 0)).mul(lowD);
+                FloatVector highScale = ((FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, sc + 16,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F512, 0)).mul(highD);
+                for (int k = 0; k < SUB / CHAIN; k++, q += CHAIN_BYTES) {
+                    IntVector c = IntVector.fromMemorySegment(I512, data, q + 2 * VECTOR_BYTES, ByteOrder.LITTLE_ENDIAN);
+                    for (int t = 0; t < CHAIN; t++) {
+                        IntVector codes = IntVector.fromMemorySegment(I512, data, q + LOW_VECTOR[t] * VECTOR_BYTES,
+                                        ByteOrder.LITTLE_ENDIAN)
+                                .lanewise(VectorOperators.LSHR, LOW_SHIFT[t]).and(LOW_MASK[t] * 0x10001)
+                                .or(c.lanewise(VectorOperators.LSHR, HIGH_SHIFT[t]).and(HIGH_MASK[t] * 0x10001));
+                        int to = (u * UNIT + j * SUB + k * CHAIN + t) * ROWS;
+                        ((FloatVector) codes.and(0xFFFF).sub(32).convert(VectorOperators.I2F, 0)).mul(lowScale).intoArray(dst, to);
+                        ((FloatVector) codes.lanewise(VectorOperators.LSHR, 16).sub(32).convert(VectorOperators.I2F, 0))
+                                .mul(highScale).intoArray(dst, to + 16);
+                    }
+                }
+            }
+        }
+    }
+
     /** Row {@code r} as {@link Q6_K} decodes it: {@code (d sc) (q - 32)}, the product {@code d sc} exact. */
     @Override
     public void decodeRow(int r, float[] dst, int dstOff) {

@@ -50,6 +50,12 @@ public sealed interface RowGroups permits Nibble4RowGroups, Q5_0RowGroups, Q6_KR
     /** Row {@code r} decoded to floats, exactly as the stored format decodes it. */
     void decodeRow(int r, float[] dst, int dstOff);
 
+    /**
+     * The 32 rows of group {@code g} decoded as {@link #decodeRow} does, column by column:
+     * {@code dst[c * 32 + i]} is row i's column c. For the batched product.
+     */
+    void decodeColumns(int g, float[] dst);
+
     /** Bytes of the repacked matrix. */
     long byteSize();
 }

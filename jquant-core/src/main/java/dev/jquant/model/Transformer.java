@@ -22,6 +22,8 @@ public final class Transformer {
                  float[] qNorm, float[] kNorm, float[] ffnNorm, Tensor gate, Tensor up, Tensor down) {
     }
 
+    private static final boolean ROW_GROUPS = !"false".equals(System.getProperty("jquant.rowGroups"));
+
     private final Checkpoint checkpoint;
     private final ModelConfig config;
     private final Tensor tokenEmbedding;
@@ -105,9 +107,14 @@ public final class Transformer {
         return vector(t.get(), length);
     }
 
-    /** A linear layer's weight, repacked for the decode kernels where its format has a row-group layout. */
+    /**
+     * A linear layer's weight, repacked for the decode kernels where its format has a row-group
+     * layout, unless the system property {@code jquant.rowGroups} is {@code false} (every product then
+     * runs on the stored rows in float, for comparison).
+     */
     private Tensor weight(Tensor t, int rows, int cols) {
-        return expect(t, rows, cols).withRowGroups(Arena.ofAuto());
+        Tensor w = expect(t, rows, cols);
+        return ROW_GROUPS ? w.withRowGroups(Arena.ofAuto()) : w;
     }
 
     private Tensor expect(Tensor t, int rows, int cols) {

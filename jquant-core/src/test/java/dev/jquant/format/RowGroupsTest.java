@@ -71,10 +71,15 @@ class RowGroupsTest {
         assertNotNull(packed.rowGroups());
         float[] expected = new float[512];
         float[] actual = new float[512];
+        float[] columns = new float[32 * 512];
+        packed.rowGroups().decodeColumns(2, columns);
         for (int r = 0; r < 96; r++) {
             plain.decodeRow(r, expected, 0);
             packed.decodeRow(r, actual, 0);
             assertArrayEquals(expected, actual, "row " + r);
+            for (int c = 0; r >= 64 && c < 512; c++) {
+                assertEquals(expected[c], columns[c * 32 + r - 64], 0f, "row " + r + " column " + c + " of its group (-0.0 == 0.0)");
+            }
         }
     }
 
