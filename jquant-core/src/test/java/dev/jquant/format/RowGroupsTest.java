@@ -27,7 +27,7 @@ class RowGroupsTest {
     private final Arena arena = Arena.ofAuto();
 
     static List<Format> packable() {
-        return List.of(Q4_0.INSTANCE, Q4_1.INSTANCE, Q4_K.INSTANCE, Q5_0.INSTANCE, Q6_K.INSTANCE);
+        return List.of(Q4_0.INSTANCE, Q4_1.INSTANCE, Q4_K.INSTANCE, Q5_0.INSTANCE, Q5_K.INSTANCE, Q6_K.INSTANCE);
     }
 
     @BeforeEach
@@ -119,13 +119,14 @@ class RowGroupsTest {
     }
 
     static List<Format> sixteenBitBound() {
-        return List.of(Q5_0.INSTANCE, Q6_K.INSTANCE);
+        return List.of(Q5_0.INSTANCE, Q5_K.INSTANCE, Q6_K.INSTANCE);
     }
 
     /**
      * Blocks of random bytes (every code; for Q6_K scales down to -128), the first row all code 0
      * and the second all the highest code, against activations quantized to +127 then -127: row 0's
-     * chain sums reach the 16-bit bound, 16 * 16 * 127 (Q5_0) or 8 * 32 * 127 (Q6_K), of either sign.
+     * chain sums reach the 16-bit bound, 16 * 16 * 127 (Q5_0, Q5_K) or 8 * 32 * 127 (Q6_K), of
+     * either sign.
      */
     @ParameterizedTest
     @MethodSource("sixteenBitBound")
@@ -133,10 +134,10 @@ class RowGroupsTest {
         int rows = 32;
         int cols = 512;
         long rowBytes = format.rowBytes(cols);
-        // where the codes and the FP16 d lie in a block
-        long codesAt = format == Q6_K.INSTANCE ? 0 : 2;
-        long codesEnd = format == Q6_K.INSTANCE ? Q6_K.SCALES : Q5_0.BLOCK_BYTES;
-        long dAt = format == Q6_K.INSTANCE ? Q6_K.D : 0;
+        // where the codes and the FP16 scales (d; d and dmin) lie in a block
+        long codesAt = format == Q6_K.INSTANCE ? 0 : format == Q5_K.INSTANCE ? Q5_K.QH : 2;
+        long codesEnd = format == Q6_K.INSTANCE ? Q6_K.SCALES : format.blockBytes();
+        List<Long> halves = format == Q6_K.INSTANCE ? List.of((long) Q6_K.D) : format == Q5_K.INSTANCE ? List.of(0L, 2L) : List.of(0L);
         MemorySegment data = arena.allocate(rows * rowBytes, 64);
         Random rnd = new Random(10);
         for (long i = 0; i < data.byteSize(); i++) {
@@ -148,7 +149,9 @@ class RowGroupsTest {
                 if (r < 2) {
                     data.asSlice(block + codesAt, codesEnd - codesAt).fill(r == 0 ? 0 : (byte) 0xFF);
                 }
-                GgmlMath.putHalf(data, block + dAt, (float) Math.scalb(1 + rnd.nextFloat(), -12 - rnd.nextInt(4)));
+                for (long half : halves) {
+                    GgmlMath.putHalf(data, block + half, (float) Math.scalb(1 + rnd.nextFloat(), -12 - rnd.nextInt(4)));
+                }
             }
         }
         Tensor plain = new Tensor("w", format, new long[] {rows, cols}, data);
