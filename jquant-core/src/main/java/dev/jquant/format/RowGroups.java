@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  * {@link Format#dot} kernels. The same bytes as the stored format (a permutation of them), so a
  * model repacked this way takes no more memory once its mapped file pages are dropped.
  */
-public sealed interface RowGroups permits Nibble4RowGroups {
+public sealed interface RowGroups permits Nibble4RowGroups, Q8_0RowGroups {
     /** Rows per group: the 16-bit lanes of a 512-bit vector. */
     int ROWS = 32;
     /** Whether this CPU has 512-bit vectors; without them the row kernels are faster than emulated wide lanes. */
@@ -30,6 +30,7 @@ public sealed interface RowGroups permits Nibble4RowGroups {
             case Q4_0 q -> Nibble4RowGroups.pack(Nibble4RowGroups.Source.Q4_0, data, rows, cols, arena);
             case Q4_1 q -> Nibble4RowGroups.pack(Nibble4RowGroups.Source.Q4_1, data, rows, cols, arena);
             case Q4_K q -> Nibble4RowGroups.pack(Nibble4RowGroups.Source.Q4_K, data, rows, cols, arena);
+            case Q8_0 q -> Q8_0RowGroups.pack(data, rows, cols, arena);
             default -> null;
         };
     }
