@@ -137,7 +137,8 @@ class RowGroupsTest {
         // where the codes and the FP16 scales (d; d and dmin) lie in a block
         long codesAt = format == Q6_K.INSTANCE ? 0 : format == Q5_K.INSTANCE ? Q5_K.QH : 2;
         long codesEnd = format == Q6_K.INSTANCE ? Q6_K.SCALES : format.blockBytes();
-        List<Long> halves = format == Q6_K.INSTANCE ? List.of((long) Q6_K.D) : format == Q5_K.INSTANCE ? List.of(0L, 2L) : List.of(0L);
+        List<Long> halves = format == Q6_K.INSTANCE ? List.of((long) Q6_K.D)
+                : format == Q5_K.INSTANCE ? List.of(0L, 2L) : List.of(0L);
         MemorySegment data = arena.allocate(rows * rowBytes, 64);
         Random rnd = new Random(10);
         for (long i = 0; i < data.byteSize(); i++) {
