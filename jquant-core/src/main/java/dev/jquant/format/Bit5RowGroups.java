@@ -30,7 +30,7 @@ import java.nio.ByteOrder;
  * {@code S dx sum((q - 16) xq) - (M - 16 S) dx sum(xq)}, with {@code S} and {@code M} decoded once
  * per group ({@code M - 16 S} is 0 for Q5_0).
  */
-final class Bit5RowGroups implements RowGroups {
+final class Bit5RowGroups extends RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
@@ -140,42 +140,22 @@ final class Bit5RowGroups implements RowGroups {
     }
 
     private final Source source;
-    private final MemorySegment data;
-    private final int rows;
-    private final int cols;
     private final int blocks;
     private final int units;
     private final long headerBytes;
-    private final long groupBytes;
 
-    private Bit5RowGroups(Source source, MemorySegment data, int rows, int cols) {
+    Bit5RowGroups(Source source, int rows, int cols, Arena arena) {
+        long headerBytes = (long) cols / source.unit() * ROWS * source.headerBytes;
+        super(rows, cols, headerBytes + (long) cols / CHAIN * CHAIN_BYTES, arena);
         this.source = source;
-        this.data = data;
-        this.rows = rows;
-        this.cols = cols;
         this.blocks = cols / BLOCK;
         this.units = cols / source.unit();
-        this.headerBytes = (long) units * ROWS * source.headerBytes;
-        this.groupBytes = headerBytes + (long) cols / CHAIN * CHAIN_BYTES;
+        this.headerBytes = headerBytes;
     }
 
-    static Bit5RowGroups pack(Source source, MemorySegment src, int rows, int cols, Arena arena) {
-        long groupBytes = (long) cols / source.unit() * ROWS * source.headerBytes + (long) cols / CHAIN * CHAIN_BYTES;
-        Bit5RowGroups packed = new Bit5RowGroups(source, arena.allocate(rows / ROWS * groupBytes, 64), rows, cols);
-        int rowBytes = Math.toIntExact(source.format.rowBytes(cols));
-        byte[] group = new byte[ROWS * rowBytes];
+    @Override
+    void packGroup(byte[] group, int rowBytes, byte[] out) {
         MemorySegment groupSegment = MemorySegment.ofArray(group);
-        byte[] out = new byte[Math.toIntExact(groupBytes)];
-        for (int g = 0; g < rows / ROWS; g++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) g * ROWS * rowBytes, group, 0, group.length);
-            packed.packGroup(group, groupSegment, rowBytes, out);
-            MemorySegment.copy(out, 0, packed.data, ValueLayout.JAVA_BYTE, g * groupBytes, out.length);
-        }
-        return packed;
-    }
-
-    /** One group's 32 stored rows ({@code group}, also as a segment) into the layout above ({@code out}). */
-    private void packGroup(byte[] group, MemorySegment groupSegment, int rowBytes, byte[] out) {
         int unit = source.unit();
         int blockBytes = source.format.blockBytes();
         for (int u = 0; u < units; u++) {
@@ -183,7 +163,7 @@ final class Bit5RowGroups implements RowGroups {
         }
         int[] q = new int[CHAIN];
         for (int i = 0; i < ROWS; i++) {
-            int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+            int lane = lane(i);
             for (int u = 0; u < units; u++) {
                 int block = i * rowBytes + u * blockBytes;
                 for (int c = 0; c < unit; c += CHAIN) {
@@ -201,15 +181,10 @@ final class Bit5RowGroups implements RowGroups {
         }
     }
 
-    @Override public int rows() { return rows; }
-    @Override public int cols() { return cols; }
-    @Override public long byteSize() { return data.byteSize(); }
 
     @Override
     public void multiply(Q8Activations x, float[] out, int start, int end) {
-        if (x.length() != cols) {
-            throw new IllegalArgumentException("activations of " + x.length() + " elements for " + cols + " columns");
-        }
+        check(x);
         Scratch scratch = scratch();
         short[] offsets = scratch.offsets;
         for (int k = 0; k < cols / CHAIN; k++) {
@@ -329,7 +304,7 @@ final class Bit5RowGroups implements RowGroups {
     public void decodeRow(int r, float[] dst, int dstOff) {
         long at = (long) (r / ROWS) * groupBytes;
         int i = r % ROWS;
-        int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+        int lane = lane(i);
         float[] s = new float[blocks * ROWS];
         float[] m = new float[blocks * ROWS];
         source.affine(data, at, units, s, m);

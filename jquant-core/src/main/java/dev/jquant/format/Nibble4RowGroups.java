@@ -28,7 +28,7 @@ import java.nio.ByteOrder;
  * the low halves of the 32-bit lanes are rows 0..15, the high halves rows 16..31. Then per block, in
  * float, {@code S dx sum(q xq) - M dx sum(xq)}, with {@code S} and {@code M} decoded once per group.
  */
-final class Nibble4RowGroups implements RowGroups {
+final class Nibble4RowGroups extends RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
@@ -194,49 +194,29 @@ final class Nibble4RowGroups implements RowGroups {
     }
 
     private final Source source;
-    private final MemorySegment data;
-    private final int rows;
-    private final int cols;
     private final int blocks;
     private final int units;
     private final long headerBytes;
-    private final long groupBytes;
 
-    private Nibble4RowGroups(Source source, MemorySegment data, int rows, int cols) {
+    Nibble4RowGroups(Source source, int rows, int cols, Arena arena) {
+        long headerBytes = (long) cols / source.unit() * ROWS * source.headerBytes;
+        super(rows, cols, headerBytes + (long) cols / BLOCK * QUANT_BYTES, arena);
         this.source = source;
-        this.data = data;
-        this.rows = rows;
-        this.cols = cols;
         this.blocks = cols / BLOCK;
         this.units = cols / source.unit();
-        this.headerBytes = (long) units * ROWS * source.headerBytes;
-        this.groupBytes = headerBytes + (long) blocks * QUANT_BYTES;
+        this.headerBytes = headerBytes;
     }
 
-    static Nibble4RowGroups pack(Source source, MemorySegment src, int rows, int cols, Arena arena) {
-        long size = (long) rows / ROWS * ((long) cols / source.unit() * ROWS * source.headerBytes + (long) cols / BLOCK * QUANT_BYTES);
-        Nibble4RowGroups packed = new Nibble4RowGroups(source, arena.allocate(size, 64), rows, cols);
-        long rowBytes = source.format.rowBytes(cols);
-        byte[] group = new byte[Math.toIntExact(ROWS * rowBytes)];
+    @Override
+    void packGroup(byte[] group, int rowBytes, byte[] out) {
         MemorySegment groupSegment = MemorySegment.ofArray(group);
-        byte[] out = new byte[Math.toIntExact(packed.groupBytes)];
-        for (int g = 0; g < rows / ROWS; g++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, g * ROWS * rowBytes, group, 0, group.length);
-            packed.packGroup(group, groupSegment, (int) rowBytes, out);
-            MemorySegment.copy(out, 0, packed.data, ValueLayout.JAVA_BYTE, g * packed.groupBytes, out.length);
-        }
-        return packed;
-    }
-
-    /** One group's 32 stored rows ({@code group}, also as a segment) into the layout above ({@code out}). */
-    private void packGroup(byte[] group, MemorySegment groupSegment, int rowBytes, byte[] out) {
         int unit = source.unit();
         int blockBytes = source.format.blockBytes();
         for (int u = 0; u < units; u++) {
             source.packHeader(groupSegment, rowBytes, (long) u * blockBytes, out, u * ROWS * source.headerBytes);
         }
         for (int i = 0; i < ROWS; i++) {
-            int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+            int lane = lane(i);
             for (int u = 0; u < units; u++) {
                 int codesAt = i * rowBytes + u * blockBytes + source.codesAt;
                 for (int c = 0; c < unit; c += 4) {
@@ -253,15 +233,10 @@ final class Nibble4RowGroups implements RowGroups {
         }
     }
 
-    @Override public int rows() { return rows; }
-    @Override public int cols() { return cols; }
-    @Override public long byteSize() { return data.byteSize(); }
 
     @Override
     public void multiply(Q8Activations x, float[] out, int start, int end) {
-        if (x.length() != cols) {
-            throw new IllegalArgumentException("activations of " + x.length() + " elements for " + cols + " columns");
-        }
+        check(x);
         float[][] affine = affineScratch();
         for (int g = start; g < end; g++) {
             long at = g * groupBytes;
@@ -325,7 +300,7 @@ final class Nibble4RowGroups implements RowGroups {
     public void decodeRow(int r, float[] dst, int dstOff) {
         long at = (long) (r / ROWS) * groupBytes;
         int i = r % ROWS;
-        int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+        int lane = lane(i);
         float[] s = new float[blocks * ROWS];
         float[] m = new float[blocks * ROWS];
         source.affine(data, at, units, s, m);

@@ -37,7 +37,7 @@ import java.nio.ByteOrder;
  * 16..31); a sub-block's two chains add in 32 bits and then, in float, take {@code d sc dx},
  * decoded once per group.
  */
-final class Q6_KRowGroups implements RowGroups {
+final class Q6_KRowGroups extends RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
@@ -59,41 +59,21 @@ final class Q6_KRowGroups implements RowGroups {
         }
     }
 
-    private final MemorySegment data;
-    private final int rows;
-    private final int cols;
     private final int units;
     private final long headerBytes;
-    private final long groupBytes;
 
-    private Q6_KRowGroups(MemorySegment data, int rows, int cols) {
-        this.data = data;
-        this.rows = rows;
-        this.cols = cols;
+    Q6_KRowGroups(int rows, int cols, Arena arena) {
+        super(rows, cols, (long) cols / UNIT * UNIT_HEADER + (long) cols / CHAIN * CHAIN_BYTES, arena);
         this.units = cols / UNIT;
         this.headerBytes = (long) units * UNIT_HEADER;
-        this.groupBytes = headerBytes + (long) cols / CHAIN * CHAIN_BYTES;
-    }
-
-    static Q6_KRowGroups pack(MemorySegment src, int rows, int cols, Arena arena) {
-        long groupBytes = (long) cols / UNIT * UNIT_HEADER + (long) cols / CHAIN * CHAIN_BYTES;
-        Q6_KRowGroups packed = new Q6_KRowGroups(arena.allocate(rows / ROWS * groupBytes, 64), rows, cols);
-        int rowBytes = Math.toIntExact(Q6_K.INSTANCE.rowBytes(cols));
-        byte[] group = new byte[ROWS * rowBytes];
-        byte[] out = new byte[Math.toIntExact(groupBytes)];
-        for (int g = 0; g < rows / ROWS; g++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) g * ROWS * rowBytes, group, 0, group.length);
-            packed.packGroup(group, rowBytes, out);
-            MemorySegment.copy(out, 0, packed.data, ValueLayout.JAVA_BYTE, g * groupBytes, out.length);
-        }
-        return packed;
     }
 
     /** One group's 32 stored rows ({@code group}) into the layout above ({@code out}). */
-    private void packGroup(byte[] group, int rowBytes, byte[] out) {
+    @Override
+    void packGroup(byte[] group, int rowBytes, byte[] out) {
         int[] q = new int[CHAIN];
         for (int i = 0; i < ROWS; i++) {
-            int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+            int lane = lane(i);
             for (int u = 0; u < units; u++) {
                 int block = i * rowBytes + u * Q6_K.BLOCK_BYTES;
                 int header = u * UNIT_HEADER;
@@ -130,15 +110,10 @@ final class Q6_KRowGroups implements RowGroups {
         out[at + 1] = (byte) (value >>> 8);
     }
 
-    @Override public int rows() { return rows; }
-    @Override public int cols() { return cols; }
-    @Override public long byteSize() { return data.byteSize(); }
 
     @Override
     public void multiply(Q8Activations x, float[] out, int start, int end) {
-        if (x.length() != cols) {
-            throw new IllegalArgumentException("activations of " + x.length() + " elements for " + cols + " columns");
-        }
+        check(x);
         Scratch scratch = SCRATCH.get();
         if (scratch.offsets.length < cols / CHAIN) {
             scratch = new Scratch(cols);
@@ -273,7 +248,7 @@ final class Q6_KRowGroups implements RowGroups {
     public void decodeRow(int r, float[] dst, int dstOff) {
         long at = (long) (r / ROWS) * groupBytes;
         int i = r % ROWS;
-        int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+        int lane = lane(i);
         for (int u = 0; u < units; u++) {
             long h = at + (long) u * UNIT_HEADER;
             float d = Float.float16ToFloat(data.get(LE16, h + 2L * i));

@@ -22,7 +22,7 @@ import java.nio.ByteOrder;
  * 8-bit activation and adds the two columns in 16 bits (2 x 127 x 127 < 2^15), then widens to
  * 32-bit sums with two shifts (low halves rows 0..15, high halves rows 16..31) every pair.
  */
-final class Q8_0RowGroups implements RowGroups {
+final class Q8_0RowGroups extends RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
@@ -33,38 +33,19 @@ final class Q8_0RowGroups implements RowGroups {
     /** Per-thread decoded scales of one group. */
     private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[0]);
 
-    private final MemorySegment data;
-    private final int rows;
-    private final int cols;
     private final int blocks;
     private final long headerBytes;
-    private final long groupBytes;
 
-    private Q8_0RowGroups(MemorySegment data, int rows, int cols) {
-        this.data = data;
-        this.rows = rows;
-        this.cols = cols;
+    Q8_0RowGroups(int rows, int cols, Arena arena) {
+        super(rows, cols, (long) cols / BLOCK * (SCALE_BYTES + QUANT_BYTES), arena);
         this.blocks = cols / BLOCK;
         this.headerBytes = (long) blocks * SCALE_BYTES;
-        this.groupBytes = headerBytes + (long) blocks * QUANT_BYTES;
     }
 
-    static Q8_0RowGroups pack(MemorySegment src, int rows, int cols, Arena arena) {
-        Q8_0RowGroups packed = new Q8_0RowGroups(arena.allocate((long) rows / ROWS * ((long) cols / BLOCK) * (SCALE_BYTES + QUANT_BYTES), 64), rows, cols);
-        int rowBytes = (int) Q8_0.INSTANCE.rowBytes(cols);
-        byte[] group = new byte[ROWS * rowBytes];
-        byte[] out = new byte[Math.toIntExact(packed.groupBytes)];
-        for (int g = 0; g < rows / ROWS; g++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) g * ROWS * rowBytes, group, 0, group.length);
-            packed.packGroup(group, rowBytes, out);
-            MemorySegment.copy(out, 0, packed.data, ValueLayout.JAVA_BYTE, g * packed.groupBytes, out.length);
-        }
-        return packed;
-    }
-
-    private void packGroup(byte[] group, int rowBytes, byte[] out) {
+    @Override
+    void packGroup(byte[] group, int rowBytes, byte[] out) {
         for (int i = 0; i < ROWS; i++) {
-            int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+            int lane = lane(i);
             for (int b = 0; b < blocks; b++) {
                 int at = i * rowBytes + b * Q8_0.BLOCK_BYTES;
                 out[b * SCALE_BYTES + 2 * i] = group[at];
@@ -76,15 +57,10 @@ final class Q8_0RowGroups implements RowGroups {
         }
     }
 
-    @Override public int rows() { return rows; }
-    @Override public int cols() { return cols; }
-    @Override public long byteSize() { return data.byteSize(); }
 
     @Override
     public void multiply(Q8Activations x, float[] out, int start, int end) {
-        if (x.length() != cols) {
-            throw new IllegalArgumentException("activations of " + x.length() + " elements for " + cols + " columns");
-        }
+        check(x);
         float[] scales = scales();
         for (int g = start; g < end; g++) {
             long at = g * groupBytes;
@@ -136,7 +112,7 @@ final class Q8_0RowGroups implements RowGroups {
     public void decodeRow(int r, float[] dst, int dstOff) {
         long at = (long) (r / ROWS) * groupBytes;
         int i = r % ROWS;
-        int lane = i < 16 ? 2 * i : 2 * (i - 16) + 1;
+        int lane = lane(i);
         for (int b = 0; b < blocks; b++) {
             float d = GgmlMath.getHalf(data, at + (long) b * SCALE_BYTES + 2L * i);
             for (int c = 0; c < BLOCK; c++) {
