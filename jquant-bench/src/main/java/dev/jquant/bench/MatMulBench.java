@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,dev.jquant.format.*::dot", "-XX:CompileCommand=inline,dev.jquant.format.BlockDot::*", "-XX:CompileCommand=inline,dev.jquant.format.Nibbles::*", "-XX:CompileCommand=inline,dev.jquant.format.F16::toFloats", "-XX:CompileCommand=inline,dev.jquant.format.IQ4_NL::fmaNibbles", "-XX:CompileCommand=inline,dev.jquant.format.Q4_0::blockDot", "-XX:CompileCommand=inline,dev.jquant.format.Q5_0::withFifthBit", "-XX:CompileCommand=inline,dev.jquant.format.Q6_K::load", "-XX:CompileCommand=inline,dev.jquant.format.Q6_K::quants*", "-XX:CompileCommand=inline,dev.jquant.format.Nibble4RowGroups::quad"})
+        "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,dev.jquant.format.*::dot", "-XX:CompileCommand=inline,dev.jquant.format.BlockDot::*", "-XX:CompileCommand=inline,dev.jquant.format.Nibbles::*", "-XX:CompileCommand=inline,dev.jquant.format.F16::toFloats", "-XX:CompileCommand=inline,dev.jquant.format.IQ4_NL::fmaNibbles", "-XX:CompileCommand=inline,dev.jquant.format.Q4_0::blockDot", "-XX:CompileCommand=inline,dev.jquant.format.Q5_0::withFifthBit", "-XX:CompileCommand=inline,dev.jquant.format.Q6_K::load", "-XX:CompileCommand=inline,dev.jquant.format.Q6_K::quants*", "-XX:CompileCommand=inline,dev.jquant.format.Nibble4RowGroups::quad", "-XX:CompileCommand=inline,dev.jquant.format.IntFormat::codes", "-XX:CompileCommand=dontinline,dev.jquant.format.IntFormat::*End"})
 public class MatMulBench {
     static final int ROWS = 2048;
     static final int COLS = 2048;
