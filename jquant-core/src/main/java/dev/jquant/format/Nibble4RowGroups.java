@@ -49,11 +49,6 @@ final class Nibble4RowGroups implements RowGroups {
         /** Header: the 32 rows' FP16 {@code d}. */
         Q4_0(dev.jquant.format.Q4_0.INSTANCE, 2, 2) {
             @Override
-            int code(byte[] codes, int at, int e) {
-                return lowThenHighNibbles(codes, at, e);
-            }
-
-            @Override
             void packHeader(MemorySegment rows, long rowBytes, long block, byte[] out, int at) {
                 copyHalves(rows, rowBytes, block, out, at);
             }
@@ -74,11 +69,6 @@ final class Nibble4RowGroups implements RowGroups {
         },
         /** Header: the 32 rows' FP16 {@code d}, then their FP16 {@code m}. */
         Q4_1(dev.jquant.format.Q4_1.INSTANCE, 4, 4) {
-            @Override
-            int code(byte[] codes, int at, int e) {
-                return lowThenHighNibbles(codes, at, e);
-            }
-
             @Override
             void packHeader(MemorySegment rows, long rowBytes, long block, byte[] out, int at) {
                 copyHalves(rows, rowBytes, block, out, at);
@@ -161,8 +151,14 @@ final class Nibble4RowGroups implements RowGroups {
             return format.blockSize();
         }
 
-        /** Code (0..15) of element {@code e} of the stored block whose codes start at {@code codes[at]}. */
-        abstract int code(byte[] codes, int at, int e);
+        /**
+         * Code (0..15) of element {@code e} of the stored block whose codes start at {@code codes[at]};
+         * ggml's 32-element nibble order: byte j holds element j low and element j + 16 high.
+         */
+        int code(byte[] codes, int at, int e) {
+            int b = codes[at + (e & 15)] & 0xFF;
+            return e < 16 ? b & 0xF : b >>> 4;
+        }
 
         /**
          * The headers of the stored block at byte {@code block} of each of 32 rows (row i at
@@ -179,12 +175,6 @@ final class Nibble4RowGroups implements RowGroups {
         /** The weight of code {@code q} as the stored format decodes it, rounded after each operation. */
         float weight(float s, float m, int q) {
             return s * q - m;
-        }
-
-        /** ggml's 32-element nibble order: byte j holds element j low and element j + 16 high. */
-        private static int lowThenHighNibbles(byte[] codes, int at, int e) {
-            int b = codes[at + (e & 15)] & 0xFF;
-            return e < 16 ? b & 0xF : b >>> 4;
         }
 
         /** The FP16 at byte {@code field} of each of 32 rows, one after another into {@code out[at..]}. */

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -26,7 +27,7 @@ class RowGroupsTest {
     private final Arena arena = Arena.ofAuto();
 
     static List<Format> packable() {
-        return List.of(Q4_0.INSTANCE, Q4_1.INSTANCE, Q4_K.INSTANCE);
+        return List.of(Q4_0.INSTANCE, Q4_1.INSTANCE, Q4_K.INSTANCE, Q5_0.INSTANCE, Q5_K.INSTANCE, Q6_K.INSTANCE, Q8_0.INSTANCE);
     }
 
     @BeforeEach
@@ -117,6 +118,65 @@ class RowGroupsTest {
         }
     }
 
+    static List<Format> sixteenBitBound() {
+        return List.of(Q5_0.INSTANCE, Q5_K.INSTANCE, Q6_K.INSTANCE);
+    }
+
+    /**
+     * Blocks of random bytes (every code; for Q6_K scales down to -128), the first row all code 0
+     * and the second all the highest code, against activations quantized to +127 then -127: row 0's
+     * chain sums reach the 16-bit bound, 16 * 16 * 127 (Q5_0, Q5_K) or 8 * 32 * 127 (Q6_K), of
+     * either sign.
+     */
+    @ParameterizedTest
+    @MethodSource("sixteenBitBound")
+    void sumsAtTheSixteenBitBoundStayExact(Format format) {
+        int rows = 32;
+        int cols = 512;
+        long rowBytes = format.rowBytes(cols);
+        // where the codes and the FP16 scales (d; d and dmin) lie in a block
+        long codesAt = format == Q6_K.INSTANCE ? 0 : format == Q5_K.INSTANCE ? Q5_K.QH : 2;
+        long codesEnd = format == Q6_K.INSTANCE ? Q6_K.SCALES : format.blockBytes();
+        List<Long> halves = format == Q6_K.INSTANCE ? List.of((long) Q6_K.D)
+                : format == Q5_K.INSTANCE ? List.of(0L, 2L) : List.of(0L);
+        MemorySegment data = arena.allocate(rows * rowBytes, 64);
+        Random rnd = new Random(10);
+        for (long i = 0; i < data.byteSize(); i++) {
+            data.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < cols / format.blockSize(); b++) {
+                long block = r * rowBytes + (long) b * format.blockBytes();
+                if (r < 2) {
+                    data.asSlice(block + codesAt, codesEnd - codesAt).fill(r == 0 ? 0 : (byte) 0xFF);
+                }
+                for (long half : halves) {
+                    GgmlMath.putHalf(data, block + half, (float) Math.scalb(1 + rnd.nextFloat(), -12 - rnd.nextInt(4)));
+                }
+            }
+        }
+        Tensor plain = new Tensor("w", format, new long[] {rows, cols}, data);
+        RowGroups groups = plain.withRowGroups(arena).rowGroups();
+        float[] x = new float[cols];
+        for (int j = 0; j < cols; j++) {
+            x[j] = j < cols / 2 ? 1 : -1;
+        }
+        Q8Activations xq = Q8Activations.quantize(x, cols);
+        float[] out = new float[rows];
+        groups.multiply(xq, out, 0, 1);
+        float[] w = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            plain.decodeRow(r, w, 0);
+            double exact = 0;
+            double magnitude = 0;
+            for (int j = 0; j < cols; j++) {
+                exact += w[j] * (xq.quants[j] * (double) xq.scales[j / 32]);
+                magnitude += Math.abs(w[j] * xq.quants[j] * (double) xq.scales[j / 32]);
+            }
+            assertEquals(exact, out[r], 1e-5 * magnitude, "row " + r);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("packable")
     void multiplyWritesOnlyItsGroups(Format format) {
@@ -145,8 +205,8 @@ class RowGroupsTest {
     void shapesThatDoNotFillGroupsAndOtherFormatsStayAsStored() {
         Tensor ragged = weights(Q4_0.INSTANCE, 40, 64, 8);
         assertSame(ragged, ragged.withRowGroups(arena));
-        Tensor q8 = weights(Q8_0.INSTANCE, 64, 64, 9);
-        assertSame(q8, q8.withRowGroups(arena));
+        Tensor other = weights(IQ4_NL.INSTANCE, 64, 256, 9);
+        assertSame(other, other.withRowGroups(arena));
         assertNull(RowGroups.pack(Q4_0.INSTANCE, ragged.data(), 40, 64, arena));
     }
 
