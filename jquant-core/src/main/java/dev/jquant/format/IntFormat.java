@@ -3,20 +3,19 @@ package dev.jquant.format;
 import dev.jquant.JQuantException;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static dev.jquant.format.BlockDot.B128;
-import static dev.jquant.format.BlockDot.BS;
 import static dev.jquant.format.BlockDot.FS;
 
 /**
@@ -54,9 +53,11 @@ public record IntFormat(int bits, int groupSize, boolean symmetric, ScaleType sc
     public static final int ROW = 0;
     private static final int MAX_GROUP = 1 << 24;
     private static final Pattern NAME = Pattern.compile("INT([2-8])_(?:G(\\d{1,8})|ROW)_(SYM|ASYM)_(F16|BF16|F32)");
-    /** Elements unpacked at a time by {@link #dot}. */
-    private static final int CHUNK = 256;
-    private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
+    /** Shorts and bytes of the float vectors' shape: a step of codes fills two float vectors. */
+    private static final VectorSpecies<Short> SS = FS.withLanes(short.class);
+    private static final VectorSpecies<Byte> BYTES = FS.withLanes(byte.class);
+    /** Codes per step of the vector kernels, one per 16-bit lane: a multiple of 8, so a step is whole bytes at any width. */
+    private static final int UNIT = SS.length();
 
     public IntFormat {
         if (bits < 2 || bits > 8) {
@@ -150,8 +151,64 @@ public record IntFormat(int bits, int groupSize, boolean symmetric, ScaleType sc
         return symmetric ? mid() : scaleType.read(s, group + scaleType.bytes());
     }
 
+    /**
+     * Steps of {@link #UNIT} codes by vector ({@link #codes}; a group's ragged end by one more step
+     * on masked loads and stores), then {@code s * (u - z)} in the scalar's order of operations (no
+     * fused multiply-add), so the result equals {@link #decodeScalar} bit for bit.
+     */
     @Override
     public void decode(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        // Fields in locals: C2 reloads a field after every segment access, and redoes what depends on it.
+        int bits = this.bits;
+        ScaleType type = scaleType;
+        boolean asym = !symmetric;
+        int header = headerBytes();
+        int g = groupLength(n);
+        long gb = groupBytes(g);
+        int step = UNIT * bits / 8;
+        int mask = maxCode();
+        int mid = mid();
+        int fl = FS.length();
+        for (int start = 0; start < n; start += g, offset += gb) {
+            int len = Math.min(g, n - start);
+            float s = type.read(src, offset);
+            float z = asym ? type.read(src, offset + type.bytes()) : mid;
+            FloatVector sv = FloatVector.broadcast(FS, s);
+            FloatVector zv = FloatVector.broadcast(FS, z);
+            long at = offset + header;
+            int k = 0;
+            for (; k <= len - UNIT; k += UNIT, at += step) {
+                IntVector v = codes(src, at, bits, step);
+                int i = dstOff + start + k;
+                ((FloatVector) v.and(mask).convert(VectorOperators.I2F, 0)).sub(zv).mul(sv).intoArray(dst, i);
+                ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(mask).convert(VectorOperators.I2F, 0))
+                        .sub(zv).mul(sv).intoArray(dst, i + fl);
+            }
+            if (k < len) {
+                decodeEnd(src, at, bits, s, z, dst, dstOff + start + k, len - k);
+            }
+        }
+    }
+
+    /**
+     * A group's ragged end, the {@code left < UNIT} codes from byte {@code at} on: one step on masked
+     * loads and stores. Out of line, as {@link #dotEnd}.
+     */
+    private static void decodeEnd(MemorySegment src, long at, int bits, float s, float z, float[] dst, int i, int left) {
+        IntVector v = codes(src, at, bits, Math.ceilDiv(left * bits, 8));
+        FloatVector sv = FloatVector.broadcast(FS, s);
+        FloatVector zv = FloatVector.broadcast(FS, z);
+        int mask = (1 << bits) - 1;
+        int fl = FS.length();
+        ((FloatVector) v.and(mask).convert(VectorOperators.I2F, 0)).sub(zv).mul(sv)
+                .intoArray(dst, i, FS.indexInRange(0, left));
+        ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(mask).convert(VectorOperators.I2F, 0))
+                .sub(zv).mul(sv).intoArray(dst, i + fl, FS.indexInRange(fl, left));
+    }
+
+    /** One code at a time: the specification of {@link #decode} and {@link #dot}. */
+    @Override
+    public void decodeScalar(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
         int g = groupLength(n);
         long gb = groupBytes(g);
         Bits in = new Bits(src);
@@ -240,123 +297,95 @@ public record IntFormat(int bits, int groupSize, boolean symmetric, ScaleType sc
 
     /**
      * Per group {@code s * (sum c_i x_i + (mid - z) * sum x_i)} with the signed codes
-     * {@code c = u - mid}: codes are unpacked a chunk at a time into signed bytes (8-bit codes are
-     * copied as they lie) and multiplied by vector FMA.
+     * {@code c = u - mid}: whole steps of {@link #UNIT} codes by vector ({@link #codes}), converted to
+     * floats and multiplied by vector FMA; a group's last {@code len % UNIT} codes one by one.
      */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
+        // Fields in locals: C2 reloads a field after every segment access, and redoes what depends on it.
+        int bits = this.bits;
+        ScaleType type = scaleType;
+        boolean asym = !symmetric;
+        int header = headerBytes();
         int g = groupLength(n);
         long gb = groupBytes(g);
-        if (bits == 4 && g > 0 && g % 32 == 0 && n % g == 0) {
-            return dot4(w, offset, x, xOff, n, g, gb);
-        }
-        byte[] c = new byte[Math.min(CHUNK, Math.max(g, 1))];
-        byte[] packed = new byte[c.length];
-        Bits in = new Bits(w);
-        // Lanes are summed once per row, not once per group: a reduction costs as much as a group of 32.
+        int step = UNIT * bits / 8;
+        int mask = maxCode();
+        int mid = mid();
+        int fl = FS.length();
+        // Lanes are summed once per row, not once per group: a reduction costs as much as a step.
         FloatVector acc = FloatVector.zero(FS);
         float tails = 0;
         for (int start = 0; start < n; start += g, offset += gb) {
             int len = Math.min(g, n - start);
-            float s = scaleType.read(w, offset);
-            float shift = mid() - zero(w, offset);
-            in.reset(offset + headerBytes());
-            FloatVector cx = FloatVector.zero(FS);
+            float s = type.read(w, offset);
+            float shift = asym ? mid - type.read(w, offset + type.bytes()) : 0;
+            long at = offset + header;
+            // two sums of c x: the two halves of a step do not wait on each other's FMA
+            FloatVector lo = FloatVector.zero(FS);
+            FloatVector hi = FloatVector.zero(FS);
             FloatVector sx = FloatVector.zero(FS);
-            float tail = 0;
-            for (int chunk = 0; chunk < len; chunk += CHUNK) {
-                int clen = Math.min(CHUNK, len - chunk);
-                unpack(w, in, c, packed, clen);
-                int xo = xOff + start + chunk;
-                int k = 0;
-                for (int upper = clen - BS.length(); k <= upper; k += BS.length()) {
-                    cx = BlockDot.fmaBytes(ByteVector.fromArray(BS, c, k), x, xo + k, cx);
-                    if (shift != 0) {
-                        sx = BlockDot.addFloats(x, xo + k, BS.length(), sx);
-                    }
-                }
-                for (; k < clen; k++) {
-                    tail += (c[k] + shift) * x[xo + k];
+            int k = 0;
+            for (; k <= len - UNIT; k += UNIT, at += step) {
+                IntVector v = codes(w, at, bits, step);
+                int i = xOff + start + k;
+                FloatVector x0 = FloatVector.fromArray(FS, x, i);
+                FloatVector x1 = FloatVector.fromArray(FS, x, i + fl);
+                lo = ((FloatVector) v.and(mask).sub(mid).convert(VectorOperators.I2F, 0)).fma(x0, lo);
+                hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(mask).sub(mid)
+                        .convert(VectorOperators.I2F, 0)).fma(x1, hi);
+                if (asym) {
+                    sx = sx.add(x0.add(x1));
                 }
             }
-            acc = cx.fma(FloatVector.broadcast(FS, s), acc);
-            if (shift != 0) {
+            if (k < len) {
+                tails += s * dotEnd(w, at, bits, x, xOff + start + k, len - k, mid - shift);
+            }
+            acc = lo.add(hi).fma(FloatVector.broadcast(FS, s), acc);
+            if (asym) {
                 acc = sx.fma(FloatVector.broadcast(FS, s * shift), acc);
             }
-            tails += s * tail;
         }
         return acc.reduceLanes(VectorOperators.ADD) + tails;
     }
 
     /**
-     * The 4-bit kernel for whole groups of a multiple of 32: 16 packed bytes widened to 16-bit lanes,
-     * each lane rebuilt as {@code (v & 0x0F) | (v & 0xF0) << 4}, put the 32 codes one per byte in
-     * element order (low nibble first), with no scalar unpacking.
+     * {@code sum (u - z) x} over a group's ragged end, the {@code left < UNIT} codes from byte
+     * {@code at} on: one step on masked loads, x read as 0 past them. Kept out of line by a
+     * CompileCommand (see BlockDot): a second step inside {@link #dot} took it past C2's node budget,
+     * and {@link #codes} was left out of line, its vectors boxed.
      */
-    private float dot4(MemorySegment w, long offset, float[] x, int xOff, int n, int g, long gb) {
-        FloatVector acc = FloatVector.zero(FS);
-        for (int start = 0; start < n; start += g, offset += gb) {
-            float s = scaleType.read(w, offset);
-            float shift = mid() - zero(w, offset);
-            long codes = offset + headerBytes();
-            FloatVector cx = FloatVector.zero(FS);
-            FloatVector sx = FloatVector.zero(FS);
-            for (int k = 0; k < g; k += 32) {
-                ByteVector packed = ByteVector.fromMemorySegment(B128, w, codes + k / 2, ByteOrder.LITTLE_ENDIAN);
-                ShortVector v = (ShortVector) packed.convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
-                ByteVector q = v.and((short) 0x0F).or(v.and((short) 0xF0).lanewise(VectorOperators.LSHL, 4))
-                        .reinterpretAsBytes().sub((byte) 8);
-                cx = BlockDot.fmaBytes(q, x, xOff + start + k, cx);
-                if (shift != 0) {
-                    sx = BlockDot.addFloats(x, xOff + start + k, 32, sx);
-                }
-            }
-            acc = cx.fma(FloatVector.broadcast(FS, s), acc);
-            if (shift != 0) {
-                acc = sx.fma(FloatVector.broadcast(FS, s * shift), acc);
-            }
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
+    private static float dotEnd(MemorySegment w, long at, int bits, float[] x, int xo, int left, float z) {
+        IntVector v = codes(w, at, bits, Math.ceilDiv(left * bits, 8));
+        int mask = (1 << bits) - 1;
+        int fl = FS.length();
+        FloatVector zv = FloatVector.broadcast(FS, z);
+        FloatVector sum = ((FloatVector) v.and(mask).convert(VectorOperators.I2F, 0)).sub(zv)
+                .mul(FloatVector.fromArray(FS, x, xo, FS.indexInRange(0, left)));
+        sum = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(mask).convert(VectorOperators.I2F, 0)).sub(zv)
+                .fma(FloatVector.fromArray(FS, x, xo + fl, FS.indexInRange(fl, left)), sum);
+        return sum.reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * The next {@code len} codes as signed bytes {@code u - mid}. Widths that divide 8 (2, 4, 8) start
-     * every chunk on a byte and are unpacked a whole byte at a time; the others stream bit by bit.
+     * The {@link #UNIT} codes packed from byte {@code at} on, two per 32-bit lane: code {@code j} in
+     * bits 0..15 of lane {@code j}, code {@code j + UNIT/2} in bits 16..31, each with higher code bits
+     * above it for the caller to mask off. The step's bytes are loaded (no byte past them: a row may
+     * end there), each 16-bit lane gets the two bytes its code starts in and is shifted right by the
+     * code's bit offset in them (a code of up to 8 bits starting at bit 0..7 lies within those 16).
+     * Everything but the load and the last two operations depends only on {@code bits}: C2 hoists it
+     * out of the caller's loop.
      */
-    private void unpack(MemorySegment w, Bits in, byte[] c, byte[] packed, int len) {
-        int mid = mid();
-        if (8 % bits != 0) {
-            for (int k = 0; k < len; k++) {
-                c[k] = (byte) (in.next(bits) - mid);
-            }
-            return;
-        }
-        int perByte = 8 / bits;
-        int nBytes = Math.ceilDiv(len, perByte);
-        int mask = (1 << bits) - 1;
-        // One bulk copy, then array reads: a bounds-checked segment read per byte cost ~3 ns a code.
-        MemorySegment.copy(w, ValueLayout.JAVA_BYTE, in.at, packed, 0, nBytes);
-        in.at += nBytes;
-        int whole = len / perByte; // bytes whose codes all belong to this chunk: a loop C2 compiles tightly
-        if (bits == 4) {
-            for (int b = 0; b < whole; b++) {
-                c[2 * b] = (byte) ((packed[b] & 0xF) - mid);
-                c[2 * b + 1] = (byte) (((packed[b] >>> 4) & 0xF) - mid);
-            }
-        } else if (bits == 2) {
-            for (int b = 0; b < whole; b++) {
-                for (int p = 0; p < 4; p++) {
-                    c[4 * b + p] = (byte) (((packed[b] >>> (2 * p)) & 3) - mid);
-                }
-            }
-        } else {
-            for (int b = 0; b < whole; b++) {
-                c[b] = (byte) ((packed[b] & 0xFF) - mid);
-            }
-        }
-        for (int k = whole * perByte; k < len; k++) {
-            c[k] = (byte) (((packed[k / perByte] >>> ((k % perByte) * bits)) & mask) - mid);
-        }
+    private static IntVector codes(MemorySegment w, long at, int bits, int bytes) {
+        ShortVector lane = ShortVector.zero(SS).addIndex(1);
+        ShortVector code = lane.lanewise(VectorOperators.LSHR, 1).add(lane.and((short) 1).mul((short) (UNIT / 2)));
+        ShortVector bit = code.mul((short) bits);
+        // bytes bit/8 and bit/8 + 1 into the low and high byte of the lane
+        VectorShuffle<Byte> spread = bit.lanewise(VectorOperators.LSHR, 3).mul((short) 0x0101).add((short) 0x0100)
+                .reinterpretAsBytes().toShuffle();
+        return ByteVector.fromMemorySegment(BYTES, w, at, ByteOrder.LITTLE_ENDIAN, BYTES.indexInRange(0, bytes))
+                .rearrange(spread).reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit.and((short) 7))
+                .reinterpretAsInts();
     }
 
     /** Reads codes LSB first from a byte stream. */
