@@ -55,9 +55,10 @@ final class Nibble4RowGroups extends RowGroups {
 
             @Override
             void affine(MemorySegment header, long at, int units, float[] s, float[] m) {
-                halves(header, at, units * ROWS, s, 0);
-                for (int i = 0; i < units * ROWS; i++) {
-                    m[i] = 8 * s[i];
+                for (int i = 0; i < units * ROWS; i += 16) {
+                    FloatVector d = F16.toFloats(header, at + 2L * i);
+                    d.intoArray(s, i);
+                    d.mul(8).intoArray(m, i);
                 }
             }
 
@@ -78,8 +79,11 @@ final class Nibble4RowGroups extends RowGroups {
             @Override
             void affine(MemorySegment header, long at, int units, float[] s, float[] m) {
                 for (int u = 0; u < units; u++) {
-                    halves(header, at + (long) u * ROWS * 4, ROWS, s, u * ROWS);
-                    halves(header, at + (long) u * ROWS * 4 + 2 * ROWS, ROWS, m, u * ROWS);
+                    for (int half = 0; half < 2; half++) {
+                        long h = at + (long) u * ROWS * 4 + 32L * half;
+                        F16.toFloats(header, h).intoArray(s, u * ROWS + 16 * half);
+                        F16.toFloats(header, h + 2 * ROWS).intoArray(m, u * ROWS + 16 * half);
+                    }
                 }
                 for (int i = 0; i < units * ROWS; i++) {
                     m[i] = -m[i];
@@ -185,12 +189,6 @@ final class Nibble4RowGroups extends RowGroups {
             }
         }
 
-        /** {@code count} (a multiple of 16) FP16 values at {@code at} as floats into {@code out[to..]}. */
-        private static void halves(MemorySegment header, long at, int count, float[] out, int to) {
-            for (int i = 0; i < count; i += 16) {
-                F16.toFloats(header, at + 2L * i).intoArray(out, to + i);
-            }
-        }
     }
 
     private final Source source;

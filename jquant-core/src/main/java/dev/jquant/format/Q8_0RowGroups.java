@@ -79,9 +79,7 @@ final class Q8_0RowGroups extends RowGroups {
     }
 
     private void decodeScales(long at, float[] scales) {
-        for (int i = 0; i < blocks * ROWS; i += 16) {
-            F16.toFloats(data, at + 2L * i).intoArray(scales, i);
-        }
+        halvesToFloats(data, at, blocks * ROWS, scales, 0);
     }
 
     /** The 32 rows of the group whose pairs start at {@code q}, see the class comment. */
