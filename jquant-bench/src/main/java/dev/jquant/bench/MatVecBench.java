@@ -2,6 +2,9 @@ package dev.jquant.bench;
 
 import dev.jquant.format.Format;
 import dev.jquant.format.Formats;
+import dev.jquant.kernel.MatMul;
+import dev.jquant.kernel.Parallel;
+import dev.jquant.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -50,6 +53,7 @@ public class MatVecBench {
     private float[] out;
     private Format act;
     private MemorySegment xq;
+    private Tensor runtimeWeight;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -72,6 +76,8 @@ public class MatVecBench {
         out = new float[ROWS];
         act = fmt.activationFormat();
         xq = arena.allocate(act.rowBytes(COLS), 64);
+        runtimeWeight = new Tensor("w", fmt, new long[] {ROWS, COLS}, weights).withRowGroups(arena);
+        Parallel.setThreads(1);
     }
 
     @TearDown(Level.Trial)
@@ -84,6 +90,16 @@ public class MatVecBench {
         for (int r = 0; r < ROWS; r++) {
             out[r] = fmt.dot(weights, r * rowBytes, x, 0, COLS);
         }
+        return out;
+    }
+
+    /**
+     * The runtime's decode product ({@code MatMul.matvec}, one thread): on the weights repacked into
+     * row groups where the format has them (Q4_0, Q4_K, Q6_K, Q8_0, Q5_0, Q5_K here), else as {@link #floatDot}.
+     */
+    @Benchmark
+    public float[] runtime() {
+        MatMul.matvec(runtimeWeight, x, out);
         return out;
     }
 
