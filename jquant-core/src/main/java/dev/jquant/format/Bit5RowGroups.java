@@ -187,13 +187,7 @@ final class Bit5RowGroups extends RowGroups {
         check(x);
         Scratch scratch = scratch();
         short[] offsets = scratch.offsets;
-        for (int k = 0; k < cols / CHAIN; k++) {
-            int sum = 0;
-            for (int t = 0; t < CHAIN; t++) {
-                sum += x.quants[CHAIN * k + t];
-            }
-            offsets[k] = (short) (-16 * sum);
-        }
+        x.scaledSums(CHAIN, -16, offsets);
         for (int g = start; g < end; g++) {
             long at = g * groupBytes;
             source.affine(data, at, units, scratch.s, scratch.m);

@@ -120,13 +120,7 @@ final class Q6_KRowGroups extends RowGroups {
             SCRATCH.set(scratch);
         }
         short[] offsets = scratch.offsets;
-        for (int k = 0; k < cols / CHAIN; k++) {
-            int sum = 0;
-            for (int t = 0; t < CHAIN; t++) {
-                sum += x.quants[CHAIN * k + t];
-            }
-            offsets[k] = (short) (-32 * sum);
-        }
+        x.scaledSums(CHAIN, -32, offsets);
         for (int g = start; g < end; g++) {
             long at = g * groupBytes;
             scales(data, at, units, x.scales, scratch.scales);

@@ -47,6 +47,21 @@ public final class Q8Activations {
         return q;
     }
 
+    /**
+     * {@code factor} times the sum of the quants of every {@code span} consecutive elements, as 16-bit
+     * values, into {@code out}: where the row-group kernels that sum unsigned codes start each chain
+     * of {@code span} columns, so that the chain ends on the sum of the signed codes' products.
+     */
+    void scaledSums(int span, int factor, short[] out) {
+        for (int k = 0; k < quants.length / span; k++) {
+            int sum = 0;
+            for (int t = 0; t < span; t++) {
+                sum += quants[span * k + t];
+            }
+            out[k] = (short) (factor * sum);
+        }
+    }
+
     /** Elements. */
     public int length() {
         return quants.length;
