@@ -13,9 +13,10 @@ import java.util.*;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector [the jquant.jvm.flags CompileCommands] -cp jquant-bench/target/benchmarks.jar \
- *     dev.jquant.bench.KernelProbe matvec|matmul|decode F32,F16,Q8_0,Q4_0,Q4_K,Q6_K TOKENS
+ *     dev.jquant.bench.KernelProbe matvec|matmul|decode F32,F16,Q8_0,Q4_0,Q4_K,Q6_K TOKENS [ROWS]
  * </pre>
- * A 2048 x 2048 weight per format: matvec reports weight GB/s, matmul GFLOP/s over TOKENS tokens,
+ * A ROWS (default 2048) x 2048 weight per format (32768 rows of Q4_0 outgrow a 32 MiB L3, so the
+ * product streams from memory): matvec reports weight GB/s, matmul GFLOP/s over TOKENS tokens,
  * decode the vectorised against the scalar row decoder.
  */
 public final class KernelProbe {
@@ -34,7 +35,7 @@ public final class KernelProbe {
     public static void main(String[] a) {
         Parallel.setThreads(1);
         String mode = a[0];
-        int rows = 2048, cols = 2048;
+        int rows = a.length > 3 ? Integer.parseInt(a[3]) : 2048, cols = 2048;
         Arena arena = Arena.ofShared();
         Random rnd = new Random(1);
         for (String fn : a[1].split(",")) {
