@@ -28,6 +28,10 @@ public record Tensor(String name, Format format, long[] shape, MemorySegment dat
             throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize()
                     + " bytes given, " + format.name() + " " + Arrays.toString(shape) + " needs " + expected);
         }
+        if (rowGroups != null && (shape.length != 2 || rowGroups.rows() != shape[0] || rowGroups.cols() != shape[1])) {
+            throw new IllegalArgumentException("tensor " + name + " " + Arrays.toString(shape) + ": row groups of "
+                    + rowGroups.rows() + " x " + rowGroups.cols());
+        }
     }
 
     /** Bytes that a tensor of this format and shape occupies; the innermost dimension is split into blocks. */
