@@ -298,7 +298,8 @@ public record IntFormat(int bits, int groupSize, boolean symmetric, ScaleType sc
     /**
      * Per group {@code s * (sum c_i x_i + (mid - z) * sum x_i)} with the signed codes
      * {@code c = u - mid}: whole steps of {@link #UNIT} codes by vector ({@link #codes}), converted to
-     * floats and multiplied by vector FMA; a group's last {@code len % UNIT} codes one by one.
+     * floats and multiplied by vector FMA; a group's last {@code len % UNIT} codes in one masked step
+     * ({@link #dotEnd}).
      */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
