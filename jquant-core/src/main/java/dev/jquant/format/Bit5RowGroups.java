@@ -34,7 +34,6 @@ final class Bit5RowGroups extends RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
-    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK = 32;
     private static final int CHAIN = 16;
     private static final int VECTORS = 5;
@@ -307,7 +306,7 @@ final class Bit5RowGroups extends RowGroups {
             long chain = at + headerBytes + (long) k * CHAIN_BYTES + 2L * lane;
             q[15] = 0;
             for (int v = 0; v < VECTORS; v++) {
-                int bits = data.get(LE16, chain + (long) v * VECTOR_BYTES) & 0xFFFF;
+                int bits = data.get(F16.LE, chain + (long) v * VECTOR_BYTES) & 0xFFFF;
                 q[3 * v] = bits & 31;
                 q[3 * v + 1] = bits >>> 6 & 31;
                 q[3 * v + 2] = bits >>> 11;

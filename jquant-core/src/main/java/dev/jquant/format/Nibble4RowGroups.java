@@ -33,7 +33,6 @@ final class Nibble4RowGroups extends RowGroups {
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK = 32;
     private static final int QUAD_BYTES = 64;
     private static final int QUANT_BYTES = 8 * QUAD_BYTES;
@@ -304,7 +303,7 @@ final class Nibble4RowGroups extends RowGroups {
         source.affine(data, at, units, s, m);
         for (int b = 0; b < blocks; b++) {
             for (int k = 0; k < 8; k++) {
-                int codes = data.get(LE16, at + headerBytes + (long) b * QUANT_BYTES + (long) k * QUAD_BYTES + 2L * lane);
+                int codes = data.get(F16.LE, at + headerBytes + (long) b * QUANT_BYTES + (long) k * QUAD_BYTES + 2L * lane);
                 for (int t = 0; t < 4; t++) {
                     dst[dstOff + b * BLOCK + 4 * k + t] = source.weight(s[b * ROWS + i], m[b * ROWS + i], (codes >>> (4 * t)) & 0xF);
                 }

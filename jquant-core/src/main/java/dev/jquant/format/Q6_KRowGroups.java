@@ -41,7 +41,6 @@ final class Q6_KRowGroups extends RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
-    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int UNIT = KQuants.QK_K;
     private static final int SUB = 16;
     private static final int CHAIN = 8;
@@ -245,12 +244,12 @@ final class Q6_KRowGroups extends RowGroups {
         int lane = lane(i);
         for (int u = 0; u < units; u++) {
             long h = at + (long) u * UNIT_HEADER;
-            float d = Float.float16ToFloat(data.get(LE16, h + 2L * i));
+            float d = Float.float16ToFloat(data.get(F16.LE, h + 2L * i));
             for (int k = 0; k < UNIT / CHAIN; k++) {
                 long chain = at + headerBytes + (long) (u * UNIT / CHAIN + k) * CHAIN_BYTES + 2L * lane;
-                int a = data.get(LE16, chain) & 0xFFFF;
-                int b = data.get(LE16, chain + VECTOR_BYTES) & 0xFFFF;
-                int c = data.get(LE16, chain + 2 * VECTOR_BYTES) & 0xFFFF;
+                int a = data.get(F16.LE, chain) & 0xFFFF;
+                int b = data.get(F16.LE, chain + VECTOR_BYTES) & 0xFFFF;
+                int c = data.get(F16.LE, chain + 2 * VECTOR_BYTES) & 0xFFFF;
                 int[] q = {a & 63, a >>> 10, b & 63, b >>> 10, c & 63, c >>> 10,
                         a >>> 6 & 15 | c >>> 2 & 0x30, b >>> 6 & 15 | c >>> 4 & 0x30};
                 float ds = d * data.get(ValueLayout.JAVA_BYTE, h + 2 * ROWS + (long) (k * CHAIN / SUB) * ROWS + i);

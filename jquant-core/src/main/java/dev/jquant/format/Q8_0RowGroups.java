@@ -79,7 +79,7 @@ final class Q8_0RowGroups extends RowGroups {
     }
 
     private void decodeScales(long at, float[] scales) {
-        halvesToFloats(data, at, blocks * ROWS, scales, 0);
+        F16.INSTANCE.decode(data, at, scales, 0, blocks * ROWS);
     }
 
     /** The 32 rows of the group whose pairs start at {@code q}, see the class comment. */

@@ -19,10 +19,6 @@ public abstract sealed class RowGroups permits Nibble4RowGroups, Bit5RowGroups, 
     /** Whether this CPU has 512-bit vectors; without them the row kernels are faster than emulated wide lanes. */
     public static final boolean WIDE_VECTORS = jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
-    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-    /** Per-thread scratch of {@link #halvesToFloats}. */
-    private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[0]);
-
     /** The repacked matrix: group after group, {@link #groupBytes} each. */
     final MemorySegment data;
     final int rows;
@@ -98,23 +94,6 @@ public abstract sealed class RowGroups permits Nibble4RowGroups, Bit5RowGroups, 
     /** Bytes of the repacked matrix. */
     public final long byteSize() {
         return data.byteSize();
-    }
-
-    /**
-     * {@code count} FP16 values at {@code src[at..]} as floats into {@code out[to..]}: a bulk copy to
-     * 16-bit integers, then a plain loop of {@code Float.float16ToFloat}, which C2 compiles to
-     * {@code vcvtph2ps}, sixteen at a time (three times faster than converting with lane arithmetic).
-     */
-    static void halvesToFloats(MemorySegment src, long at, int count, float[] out, int to) {
-        short[] halves = HALVES.get();
-        if (halves.length < count) {
-            halves = new short[count];
-            HALVES.set(halves);
-        }
-        MemorySegment.copy(src, LE16, at, halves, 0, count);
-        for (int i = 0; i < count; i++) {
-            out[to + i] = Float.float16ToFloat(halves[i]);
-        }
     }
 
     /** Refuses activations quantized for another width. */
