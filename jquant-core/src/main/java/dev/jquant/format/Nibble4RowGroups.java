@@ -22,11 +22,13 @@ import java.nio.ByteOrder;
  * {@code L} of quad {@code k} packs the codes of columns {@code 4k..4k+3} (4 bits each, lowest
  * first) of row {@code L / 2} for even {@code L} and {@code 16 + L / 2} for odd {@code L}.
  *
- * <p>The kernel loads a quad and takes each column's codes with one shift and one mask, multiplies
- * them by the column's 8-bit activation and adds in 16 bits: 16 columns of codes 0..15 times 127 stay
- * below 2^15, so a block is two such sums. The lane order makes the widening to 32 bits two shifts:
- * the low halves of the 32-bit lanes are rows 0..15, the high halves rows 16..31. Then per block, in
- * float, {@code S dx sum(q xq) - M dx sum(xq)}, with {@code S} and {@code M} decoded once per group.
+ * <p>The kernel loads a quad as 16-bit lanes and takes column {@code t}'s codes with a shift by
+ * {@code 4t} and a mask (none for the top one), multiplies them by the column's 8-bit activation and
+ * adds in 16 bits, into one chain per column of the quad: four independent chains of 8 columns a
+ * block, summed in pairs (16 columns of codes 0..15 times 127 stay below 2^15). The lane order makes
+ * the widening to 32 bits two shifts: the low halves of the 32-bit lanes are rows 0..15, the high
+ * halves rows 16..31. Then per block, in float, {@code S dx sum(q xq) - M dx sum(xq)}, with {@code S}
+ * and {@code M} decoded eight blocks at a time.
  */
 final class Nibble4RowGroups extends RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
@@ -36,7 +38,12 @@ final class Nibble4RowGroups extends RowGroups {
     private static final int BLOCK = 32;
     private static final int QUAD_BYTES = 64;
     private static final int QUANT_BYTES = 8 * QUAD_BYTES;
-    /** Per-thread {@code S} and {@code M} of one group, block by block, 32 rows each. */
+    /**
+     * Blocks whose {@code S} and {@code M} are decoded at a time: 2 KiB of floats that stay in L1
+     * beside the streamed weights, where a whole group's (16 KiB for 2048 columns) did not.
+     */
+    private static final int CHUNK_BLOCKS = 8;
+    /** Per-thread {@code S} and {@code M} of one chunk, block by block, 32 rows each. */
     private static final ThreadLocal<float[][]> AFFINE = ThreadLocal.withInitial(() -> new float[2][0]);
 
     /**
@@ -235,44 +242,58 @@ final class Nibble4RowGroups extends RowGroups {
     public void multiply(Q8Activations x, float[] out, int start, int end) {
         check(x);
         float[][] affine = affineScratch();
+        int unitBlocks = source.unit() / BLOCK;
+        int chunkUnits = Math.max(1, CHUNK_BLOCKS / unitBlocks);
         for (int g = start; g < end; g++) {
             long at = g * groupBytes;
-            source.affine(data, at, units, affine[0], affine[1]);
-            multiplyGroup(data, at + headerBytes, blocks, x.quants, x.scales, x.sums, affine[0], affine[1], out, g * ROWS);
+            for (int u = 0; u < units; u += chunkUnits) {
+                int n = Math.min(chunkUnits, units - u);
+                source.affine(data, at + (long) u * ROWS * source.headerBytes, n, affine[0], affine[1]);
+                int b0 = u * unitBlocks;
+                multiplyBlocks(data, at + headerBytes + (long) b0 * QUANT_BYTES, b0, n * unitBlocks, x.quants, x.scales, x.sums,
+                        affine[0], affine[1], out, g * ROWS, u == 0);
+            }
         }
     }
 
-    /** This thread's scratch for a group's {@code S} and {@code M}. */
+    /** This thread's scratch for a chunk's {@code S} and {@code M}. */
     private float[][] affineScratch() {
+        int length = Math.max(CHUNK_BLOCKS, source.unit() / BLOCK) * ROWS;
         float[][] affine = AFFINE.get();
-        if (affine[0].length < blocks * ROWS) {
-            affine = new float[][] {new float[blocks * ROWS], new float[blocks * ROWS]};
+        if (affine[0].length < length) {
+            affine = new float[][] {new float[length], new float[length]};
             AFFINE.set(affine);
         }
         return affine;
     }
 
-    /** The 32 rows of the group whose quads start at {@code q}, see the class comment. */
-    private static void multiplyGroup(MemorySegment data, long q, int blocks, short[] xq, float[] xScales, int[] xSums,
-                                      float[] s, float[] m, float[] out, int r0) {
-        FloatVector low = FloatVector.zero(F512);
-        FloatVector high = FloatVector.zero(F512);
-        for (int b = 0; b < blocks; b++, q += QUANT_BYTES) {
-            // Two independent chains, columns 0..15 and 16..31, each within 16 bits; one loop so that
-            // C2 sees two call sites of the helper and stays under its inlining budget (see BlockDot).
-            ShortVector first = ShortVector.zero(S512);
-            ShortVector second = ShortVector.zero(S512);
-            for (int k = 0; k < 4; k++) {
-                first = quad(data, q + (long) k * QUAD_BYTES, xq, b * BLOCK + 4 * k, first);
-                second = quad(data, q + (long) (4 + k) * QUAD_BYTES, xq, b * BLOCK + 16 + 4 * k, second);
+    /**
+     * Adds to the 32 rows at {@code out[r0..]} (or, for the {@code first} chunk, sets them to) the
+     * product of blocks {@code b0..b0 + blocks} of the group, whose quads start at {@code q} and whose
+     * {@code S} and {@code M} are in {@code s} and {@code m} from index 0; see the class comment.
+     */
+    private static void multiplyBlocks(MemorySegment data, long q, int b0, int blocks, short[] xq, float[] xScales,
+                                       int[] xSums, float[] s, float[] m, float[] out, int r0, boolean first) {
+        FloatVector low = first ? FloatVector.zero(F512) : FloatVector.fromArray(F512, out, r0);
+        FloatVector high = first ? FloatVector.zero(F512) : FloatVector.fromArray(F512, out, r0 + 16);
+        for (int b = 0; b < blocks; b++) {
+            // One sum per column of the quads, each over 8 columns: four independent chains in 16 bits.
+            ShortVector c0 = ShortVector.zero(S512), c1 = c0, c2 = c0, c3 = c0;
+            for (int k = 0; k < 8; k++) {
+                ShortVector v = ShortVector.fromMemorySegment(S512, data, q + (long) (8 * b + k) * QUAD_BYTES, ByteOrder.LITTLE_ENDIAN);
+                int xo = (b0 + b) * BLOCK + 4 * k;
+                c0 = c0.add(v.and((short) 0xF).mul(xq[xo]));
+                c1 = c1.add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(xq[xo + 1]));
+                c2 = c2.add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(xq[xo + 2]));
+                c3 = c3.add(v.lanewise(VectorOperators.LSHR, 12).mul(xq[xo + 3]));
             }
-            IntVector a = first.reinterpretAsInts();
-            IntVector c = second.reinterpretAsInts();
+            IntVector a = c0.add(c1).reinterpretAsInts();
+            IntVector c = c2.add(c3).reinterpretAsInts();
             IntVector lowSums = a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
             IntVector highSums = a.lanewise(VectorOperators.ASHR, 16).add(c.lanewise(VectorOperators.ASHR, 16));
-            float d = xScales[b];
-            FloatVector offset = FloatVector.broadcast(F512, -d * xSums[b]);
+            float d = xScales[b0 + b];
+            FloatVector offset = FloatVector.broadcast(F512, -d * xSums[b0 + b]);
             int at = b * ROWS;
             low = ((FloatVector) lowSums.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F512, s, at).mul(d), low);
             low = FloatVector.fromArray(F512, m, at).fma(offset, low);
@@ -281,15 +302,6 @@ final class Nibble4RowGroups extends RowGroups {
         }
         low.intoArray(out, r0);
         high.intoArray(out, r0 + 16);
-    }
-
-    /** {@code acc + sum_t code_t * x[xo + t]} per 16-bit lane for the four columns of the quad at {@code at}. */
-    private static ShortVector quad(MemorySegment w, long at, short[] xq, int xo, ShortVector acc) {
-        IntVector v = IntVector.fromMemorySegment(I512, w, at, ByteOrder.LITTLE_ENDIAN);
-        acc = acc.add(v.and(0x000F000F).reinterpretAsShorts().mul(xq[xo]));
-        acc = acc.add(v.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts().mul(xq[xo + 1]));
-        acc = acc.add(v.lanewise(VectorOperators.LSHR, 8).and(0x000F000F).reinterpretAsShorts().mul(xq[xo + 2]));
-        return acc.add(v.lanewise(VectorOperators.LSHR, 12).and(0x000F000F).reinterpretAsShorts().mul(xq[xo + 3]));
     }
 
     /** Row {@code r} as the stored format decodes it. */
@@ -322,21 +334,27 @@ final class Nibble4RowGroups extends RowGroups {
         float[][] affine = affineScratch();
         float[] s = affine[0];
         float[] m = affine[1];
-        source.affine(data, at, units, s, m);
+        int unitBlocks = source.unit() / BLOCK;
+        int chunkUnits = Math.max(1, CHUNK_BLOCKS / unitBlocks);
         long q = at + headerBytes;
-        for (int b = 0; b < blocks; b++) {
-            FloatVector lowScale = FloatVector.fromArray(F512, s, b * ROWS);
-            FloatVector highScale = FloatVector.fromArray(F512, s, b * ROWS + 16);
-            FloatVector lowOffset = FloatVector.fromArray(F512, m, b * ROWS);
-            FloatVector highOffset = FloatVector.fromArray(F512, m, b * ROWS + 16);
-            for (int k = 0; k < 8; k++, q += QUAD_BYTES) {
-                IntVector v = IntVector.fromMemorySegment(I512, data, q, ByteOrder.LITTLE_ENDIAN);
-                for (int t = 0; t < 4; t++) {
-                    int to = (b * BLOCK + 4 * k + t) * ROWS;
-                    FloatVector low = (FloatVector) v.lanewise(VectorOperators.LSHR, 4 * t).and(0xF).convert(VectorOperators.I2F, 0);
-                    FloatVector high = (FloatVector) v.lanewise(VectorOperators.LSHR, 16 + 4 * t).and(0xF).convert(VectorOperators.I2F, 0);
-                    low.mul(lowScale).sub(lowOffset).intoArray(dst, to);
-                    high.mul(highScale).sub(highOffset).intoArray(dst, to + 16);
+        for (int u = 0; u < units; u += chunkUnits) {
+            int n = Math.min(chunkUnits, units - u);
+            source.affine(data, at + (long) u * ROWS * source.headerBytes, n, s, m);
+            for (int i = 0; i < n * unitBlocks; i++) {
+                int b = u * unitBlocks + i;
+                FloatVector lowScale = FloatVector.fromArray(F512, s, i * ROWS);
+                FloatVector highScale = FloatVector.fromArray(F512, s, i * ROWS + 16);
+                FloatVector lowOffset = FloatVector.fromArray(F512, m, i * ROWS);
+                FloatVector highOffset = FloatVector.fromArray(F512, m, i * ROWS + 16);
+                for (int k = 0; k < 8; k++, q += QUAD_BYTES) {
+                    IntVector v = IntVector.fromMemorySegment(I512, data, q, ByteOrder.LITTLE_ENDIAN);
+                    for (int t = 0; t < 4; t++) {
+                        int to = (b * BLOCK + 4 * k + t) * ROWS;
+                        FloatVector low = (FloatVector) v.lanewise(VectorOperators.LSHR, 4 * t).and(0xF).convert(VectorOperators.I2F, 0);
+                        FloatVector high = (FloatVector) v.lanewise(VectorOperators.LSHR, 16 + 4 * t).and(0xF).convert(VectorOperators.I2F, 0);
+                        low.mul(lowScale).sub(lowOffset).intoArray(dst, to);
+                        high.mul(highScale).sub(highOffset).intoArray(dst, to + 16);
+                    }
                 }
             }
         }

@@ -91,7 +91,7 @@ class RowGroupsTest {
     @MethodSource("packable")
     void multiplyIsTheProductWithQuantizedActivations(Format format) {
         int rows = 64;
-        int cols = 768;
+        int cols = format.blockSize() == 256 ? 768 : 800; // several chunks of decoded scales, the last one short
         Tensor plain = weights(format, rows, cols, 2);
         RowGroups groups = plain.withRowGroups(arena).rowGroups();
         float[] x = activations(cols, 3);
@@ -119,14 +119,14 @@ class RowGroupsTest {
     }
 
     static List<Format> sixteenBitBound() {
-        return List.of(Q5_0.INSTANCE, Q5_K.INSTANCE, Q6_K.INSTANCE);
+        return List.of(Q4_0.INSTANCE, Q4_1.INSTANCE, Q4_K.INSTANCE, Q5_0.INSTANCE, Q5_K.INSTANCE, Q6_K.INSTANCE);
     }
 
     /**
      * Blocks of random bytes (every code; for Q6_K scales down to -128), the first row all code 0
      * and the second all the highest code, against activations quantized to +127 then -127: row 0's
-     * chain sums reach the 16-bit bound, 16 * 16 * 127 (Q5_0, Q5_K) or 8 * 32 * 127 (Q6_K), of
-     * either sign.
+     * chain sums reach the 16-bit bound, 16 * 15 * 127 (Q4_0, Q4_1, Q4_K), 16 * 16 * 127 (Q5_0,
+     * Q5_K) or 8 * 32 * 127 (Q6_K), of either sign.
      */
     @ParameterizedTest
     @MethodSource("sixteenBitBound")
@@ -135,10 +135,11 @@ class RowGroupsTest {
         int cols = 512;
         long rowBytes = format.rowBytes(cols);
         // where the codes and the FP16 scales (d; d and dmin) lie in a block
-        long codesAt = format == Q6_K.INSTANCE ? 0 : format == Q5_K.INSTANCE ? Q5_K.QH : 2;
+        long codesAt = format == Q6_K.INSTANCE ? 0 : format == Q5_K.INSTANCE ? Q5_K.QH
+                : format == Q4_K.INSTANCE ? Q4_K.QS : format == Q4_1.INSTANCE ? 4 : 2;
         long codesEnd = format == Q6_K.INSTANCE ? Q6_K.SCALES : format.blockBytes();
         List<Long> halves = format == Q6_K.INSTANCE ? List.of((long) Q6_K.D)
-                : format == Q5_K.INSTANCE ? List.of(0L, 2L) : List.of(0L);
+                : format == Q5_K.INSTANCE || format == Q4_K.INSTANCE || format == Q4_1.INSTANCE ? List.of(0L, 2L) : List.of(0L);
         MemorySegment data = arena.allocate(rows * rowBytes, 64);
         Random rnd = new Random(10);
         for (long i = 0; i < data.byteSize(); i++) {
