@@ -54,7 +54,7 @@ final class Q6_KRowGroups extends RowGroups {
 
     private record Scratch(float[] scales, short[] offsets) {
         Scratch(int cols) {
-            this(new float[cols / SUB * ROWS], new short[cols / CHAIN]);
+            this(new float[UNIT / SUB * ROWS], new short[cols / CHAIN]);
         }
     }
 
@@ -122,42 +122,48 @@ final class Q6_KRowGroups extends RowGroups {
         x.scaledSums(CHAIN, -32, offsets);
         for (int g = start; g < end; g++) {
             long at = g * groupBytes;
-            scales(data, at, units, x.scales, scratch.scales);
-            multiplyGroup(data, at + headerBytes, cols / SUB, x.quants, offsets, scratch.scales, out, g * ROWS);
-        }
-    }
-
-    /**
-     * {@code d sc dx} of every sub-block of the group at {@code at}, sub-block by sub-block, 32 rows
-     * each, sixteen rows per vector; {@code d sc} is exact in float, so only the product with the
-     * activations' block scale {@code dx} rounds.
-     */
-    private static void scales(MemorySegment data, long at, int units, float[] xScales, float[] s) {
-        for (int u = 0; u < units; u++) {
-            long h = at + (long) u * UNIT_HEADER;
-            for (int half = 0; half < 2; half++) {
-                FloatVector d = F16.toFloats(data, h + 32L * half);
-                for (int j = 0; j < UNIT / SUB; j++) {
-                    FloatVector sc = (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data,
-                            h + 2 * ROWS + j * ROWS + 16 * half, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, F512, 0);
-                    float dx = xScales[(u * UNIT + j * SUB) / Q8Activations.BLOCK];
-                    sc.mul(d).mul(dx).intoArray(s, (u * UNIT / SUB + j) * ROWS + 16 * half);
-                }
+            // One 256-column unit at a time: its scales (2 KiB of floats) stay in L1 beside the weights.
+            for (int u = 0; u < units; u++) {
+                scales(data, at, u, x.scales, scratch.scales);
+                multiplyUnit(data, at + headerBytes + (long) u * (UNIT / CHAIN) * CHAIN_BYTES, u, x.quants, offsets,
+                        scratch.scales, out, g * ROWS, u == 0);
             }
         }
     }
 
-    /** The 32 rows of the group whose chains start at {@code q}, see the class comment. */
-    private static void multiplyGroup(MemorySegment data, long q, int subs, short[] xq, short[] offsets, float[] s,
-                                      float[] out, int r0) {
-        FloatVector low = FloatVector.zero(F512);
-        FloatVector high = FloatVector.zero(F512);
-        for (int j = 0; j < subs; j++) {
+    /**
+     * {@code d sc dx} of every sub-block of unit {@code u} of the group at {@code at}, sub-block by
+     * sub-block, 32 rows each, sixteen rows per vector; {@code d sc} is exact in float, so only the
+     * product with the activations' block scale {@code dx} rounds.
+     */
+    private static void scales(MemorySegment data, long at, int u, float[] xScales, float[] s) {
+        long h = at + (long) u * UNIT_HEADER;
+        for (int half = 0; half < 2; half++) {
+            FloatVector d = F16.toFloats(data, h + 32L * half);
+            for (int j = 0; j < UNIT / SUB; j++) {
+                FloatVector sc = (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data,
+                        h + 2 * ROWS + j * ROWS + 16 * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, F512, 0);
+                float dx = xScales[(u * UNIT + j * SUB) / Q8Activations.BLOCK];
+                sc.mul(d).mul(dx).intoArray(s, j * ROWS + 16 * half);
+            }
+        }
+    }
+
+    /**
+     * Adds to the 32 rows at {@code out[r0..]} (sets them, for the {@code first} unit) the product of
+     * unit {@code u} of the group, whose chains start at {@code q}; see the class comment.
+     */
+    private static void multiplyUnit(MemorySegment data, long q, int u, short[] xq, short[] offsets, float[] s,
+                                     float[] out, int r0, boolean first) {
+        FloatVector low = first ? FloatVector.zero(F512) : FloatVector.fromArray(F512, out, r0);
+        FloatVector high = first ? FloatVector.zero(F512) : FloatVector.fromArray(F512, out, r0 + 16);
+        int j0 = u * (UNIT / SUB);
+        for (int j = 0; j < UNIT / SUB; j++) {
             IntVector lowSums = IntVector.zero(I512);
             IntVector highSums = IntVector.zero(I512);
             // A loop, not two calls: one inlined copy of the chain keeps C2 under its node budget.
-            for (int k = 2 * j; k < 2 * j + 2; k++, q += CHAIN_BYTES) {
+            for (int k = 2 * (j0 + j); k < 2 * (j0 + j) + 2; k++, q += CHAIN_BYTES) {
                 IntVector sums = chain(data, q, xq, CHAIN * k, offsets[k]).reinterpretAsInts();
                 lowSums = lowSums.add(sums.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                 highSums = highSums.add(sums.lanewise(VectorOperators.ASHR, 16));
