@@ -35,7 +35,7 @@ import java.nio.ByteOrder;
  * magnitude is at most {@code 8 * 32 * 127 < 2^15}, exactly. The lane order makes the widening to
  * 32 bits two shifts (the low halves of the 32-bit lanes are rows 0..15, the high halves rows
  * 16..31); a sub-block's two chains add in 32 bits and then, in float, take {@code d sc dx},
- * decoded once per group.
+ * decoded one 256-column unit at a time.
  */
 final class Q6_KRowGroups extends RowGroups {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
