@@ -200,6 +200,9 @@ final class Nibble4RowGroups extends RowGroups {
     private final Source source;
     private final int blocks;
     private final int units;
+    /** Blocks per stored block (1, or 8 for Q4_K) and stored blocks per chunk of decoded scales. */
+    private final int unitBlocks;
+    private final int chunkUnits;
     private final long headerBytes;
 
     Nibble4RowGroups(Source source, int rows, int cols, Arena arena) {
@@ -208,6 +211,8 @@ final class Nibble4RowGroups extends RowGroups {
         this.source = source;
         this.blocks = cols / BLOCK;
         this.units = cols / source.unit();
+        this.unitBlocks = source.unit() / BLOCK;
+        this.chunkUnits = Math.max(1, CHUNK_BLOCKS / unitBlocks);
         this.headerBytes = headerBytes;
     }
 
@@ -242,8 +247,6 @@ final class Nibble4RowGroups extends RowGroups {
     public void multiply(Q8Activations x, float[] out, int start, int end) {
         check(x);
         float[][] affine = affineScratch();
-        int unitBlocks = source.unit() / BLOCK;
-        int chunkUnits = Math.max(1, CHUNK_BLOCKS / unitBlocks);
         for (int g = start; g < end; g++) {
             long at = g * groupBytes;
             for (int u = 0; u < units; u += chunkUnits) {
@@ -258,7 +261,7 @@ final class Nibble4RowGroups extends RowGroups {
 
     /** This thread's scratch for a chunk's {@code S} and {@code M}. */
     private float[][] affineScratch() {
-        int length = Math.max(CHUNK_BLOCKS, source.unit() / BLOCK) * ROWS;
+        int length = chunkUnits * unitBlocks * ROWS;
         float[][] affine = AFFINE.get();
         if (affine[0].length < length) {
             affine = new float[][] {new float[length], new float[length]};
@@ -334,8 +337,6 @@ final class Nibble4RowGroups extends RowGroups {
         float[][] affine = affineScratch();
         float[] s = affine[0];
         float[] m = affine[1];
-        int unitBlocks = source.unit() / BLOCK;
-        int chunkUnits = Math.max(1, CHUNK_BLOCKS / unitBlocks);
         long q = at + headerBytes;
         for (int u = 0; u < units; u += chunkUnits) {
             int n = Math.min(chunkUnits, units - u);
