@@ -281,6 +281,8 @@ final class Nibble4RowGroups extends RowGroups {
         FloatVector high = first ? FloatVector.zero(F512) : FloatVector.fromArray(F512, out, r0 + 16);
         for (int b = 0; b < blocks; b++) {
             // One sum per column of the quads, each over 8 columns: four independent chains in 16 bits.
+            // One quad per iteration: eight written out exceed C2's inlining budget and box every
+            // vector (BENCHMARKS.md, "What limits the 4-bit decode").
             ShortVector c0 = ShortVector.zero(S512), c1 = c0, c2 = c0, c3 = c0;
             for (int k = 0; k < 8; k++) {
                 ShortVector v = ShortVector.fromMemorySegment(S512, data, q + (long) (8 * b + k) * QUAD_BYTES, ByteOrder.LITTLE_ENDIAN);
