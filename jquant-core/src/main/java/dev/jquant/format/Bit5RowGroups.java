@@ -8,7 +8,6 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
@@ -59,21 +58,15 @@ final class Bit5RowGroups extends RowGroups {
                 return (e < 16 ? low & 15 : low >>> 4) | (group[block + 2 + e / 8] >>> e % 8 & 1) << 4;
             }
 
+            /** Q4_0's header: the 32 rows' FP16 {@code d}, with which Q5_0's blocks begin too. */
             @Override
             void packHeader(MemorySegment rows, long rowBytes, long block, byte[] out, int at) {
-                for (int i = 0; i < ROWS; i++) {
-                    out[at + 2 * i] = rows.get(ValueLayout.JAVA_BYTE, i * rowBytes + block);
-                    out[at + 2 * i + 1] = rows.get(ValueLayout.JAVA_BYTE, i * rowBytes + block + 1);
-                }
+                Nibble4RowGroups.Source.Q4_0.packHeader(rows, rowBytes, block, out, at);
             }
 
             @Override
             void affine(MemorySegment header, long at, int units, float[] s, float[] m) {
-                for (int i = 0; i < units * ROWS; i += 16) {
-                    FloatVector d = F16.toFloats(header, at + 2L * i);
-                    d.intoArray(s, i);
-                    d.mul(16).intoArray(m, i);
-                }
+                Nibble4RowGroups.Source.scaleAndMultiple(header, at, units, 16, s, m);
             }
 
             /** ggml's {@code (q - 16) * d}: the same value as {@code d q - 16 d}, but -0.0 where q is 16 and d negative. */

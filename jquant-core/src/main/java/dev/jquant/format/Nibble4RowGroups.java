@@ -61,11 +61,7 @@ final class Nibble4RowGroups extends RowGroups {
 
             @Override
             void affine(MemorySegment header, long at, int units, float[] s, float[] m) {
-                for (int i = 0; i < units * ROWS; i += 16) {
-                    FloatVector d = F16.toFloats(header, at + 2L * i);
-                    d.intoArray(s, i);
-                    d.mul(8).intoArray(m, i);
-                }
+                scaleAndMultiple(header, at, units, 8, s, m);
             }
 
             /** ggml's {@code (q - 8) * d}: the same value as {@code d q - 8 d}, but -0.0 where q is 8 and d negative. */
@@ -185,6 +181,18 @@ final class Nibble4RowGroups extends RowGroups {
         /** The weight of code {@code q} as the stored format decodes it, rounded after each operation. */
         float weight(float s, float m, int q) {
             return s * q - m;
+        }
+
+        /**
+         * {@code S = d} and {@code M = multiple * d} from headers of the 32 rows' FP16 {@code d} (Q4_0's,
+         * and Q5_0's with 16), {@code units} stored blocks at {@code at}.
+         */
+        static void scaleAndMultiple(MemorySegment header, long at, int units, int multiple, float[] s, float[] m) {
+            for (int i = 0; i < units * ROWS; i += 16) {
+                FloatVector d = F16.toFloats(header, at + 2L * i);
+                d.intoArray(s, i);
+                d.mul(multiple).intoArray(m, i);
+            }
         }
 
         /** The FP16 at byte {@code field} of each of 32 rows, one after another into {@code out[at..]}. */
