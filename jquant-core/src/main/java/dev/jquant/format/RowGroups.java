@@ -1,5 +1,7 @@
 package dev.jquant.format;
 
+import dev.jquant.io.LargePages;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -29,7 +31,7 @@ public abstract sealed class RowGroups permits Nibble4RowGroups, Bit5RowGroups, 
         this.rows = rows;
         this.cols = cols;
         this.groupBytes = groupBytes;
-        this.data = arena.allocate(rows / ROWS * groupBytes, 64);
+        this.data = LargePages.allocate(arena, rows / ROWS * groupBytes);
     }
 
     /**
