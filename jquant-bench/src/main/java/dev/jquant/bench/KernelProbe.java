@@ -35,8 +35,8 @@ public final class KernelProbe {
         return best;
     }
     public static void main(String[] a) {
-        String mode = a[0];
         Parallel.setThreads(1);
+        String mode = a[0];
         int rows = a.length > 3 ? Integer.parseInt(a[3]) : 2048, cols = 2048;
         Arena arena = Arena.ofShared();
         Random rnd = new Random(1);

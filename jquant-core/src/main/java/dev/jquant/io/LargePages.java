@@ -13,16 +13,16 @@ import java.lang.invoke.MethodHandle;
  * weights), in transparent huge pages where Linux offers them.
  *
  * <p>A decode step reads every weight once, far beyond the caches, and the hardware prefetchers
- * stop at each 4 KiB page: with 2 MiB pages the same products ran ~6-9 % faster on two threads
+ * stop at each 4 KiB page: with 2 MiB pages a 4-bit product from memory ran 7-26 % faster
  * (BENCHMARKS.md, "Huge pages"). The JDK's own off-heap allocation zero-fills its memory before we
  * could ask for huge pages, so the pages here come straight from {@code mmap}, marked with
  * {@code madvise(MADV_HUGEPAGE)} before they are touched. Only whole 2 MiB pages inside the requested
- * size are marked, so no page beyond it becomes resident. Anywhere else (another OS, native access
- * denied, a failed call), or with the system property {@code jquant.largePages=false} (to compare),
+ * size are marked, so no page beyond it becomes resident. Anywhere else (another OS or processor,
+ * native access denied, a failed call), or with the system property {@code jquant.largePages=false} (to compare),
  * the memory comes from the arena as usual.
  */
 public final class LargePages {
-    /** The x86-64 and AArch64 huge page. */
+    /** The huge page of x86-64 (and of AArch64 with 4 KiB pages). */
     public static final long HUGE_PAGE = 2L << 20;
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
     private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
@@ -67,10 +67,13 @@ public final class LargePages {
         return CALLS != null && !"false".equals(System.getProperty("jquant.largePages"));
     }
 
-    /** libc's mmap, munmap and madvise, or none off Linux or where native access is denied. */
+    /**
+     * libc's mmap, munmap and madvise, or none where the flag values above are not Linux's on x86-64
+     * or where native access is denied.
+     */
     private record Calls(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise) {
         static Calls find() {
-            if (!System.getProperty("os.name", "").startsWith("Linux")) {
+            if (!System.getProperty("os.name", "").startsWith("Linux") || !"amd64".equals(System.getProperty("os.arch"))) {
                 return null;
             }
             try {

@@ -40,8 +40,9 @@ class LargePagesTest {
     }
 
     @Test
-    void onLinuxLargeMemoryStartsOnAHugePage() {
-        if (!System.getProperty("os.name").startsWith("Linux") || "false".equals(System.getProperty("jquant.largePages"))) {
+    void onLinuxX86LargeMemoryStartsOnAHugePage() {
+        if (!System.getProperty("os.name").startsWith("Linux") || !"amd64".equals(System.getProperty("os.arch"))
+                || "false".equals(System.getProperty("jquant.largePages"))) {
             assertFalse(LargePages.available());
             return;
         }
