@@ -2,6 +2,7 @@ package dev.jquant.cli;
 
 import dev.jquant.eval.MemoryBandwidth;
 import dev.jquant.eval.SpeedBenchmark;
+import dev.jquant.io.LargePages;
 import dev.jquant.kernel.Parallel;
 import dev.jquant.model.Checkpoint;
 import picocli.CommandLine.Command;
@@ -42,6 +43,7 @@ final class BenchCommand implements Callable<Integer> {
         try (Checkpoint c = modelOptions.load()) {
             SpeedBenchmark.Result r = SpeedBenchmark.run(engine.transformer(c), promptTokens, genTokens, repetitions,
                     Parallel.get().threads());
+            long hugePageBytes = LargePages.residentBytes();
             // After the runs, so its 512 MiB buffer stays out of the model's peak RSS.
             boolean bandwidth = !skipBandwidth;
             double readGbps = bandwidth ? MemoryBandwidth.readGbPerSecond(512L << 20, 5) : Double.NaN;
@@ -64,6 +66,9 @@ final class BenchCommand implements Callable<Integer> {
                 out.put("kv_cache", engine.kvCache);
                 out.put("kv_cache_bytes", r.kvCacheBytes());
                 out.put("peak_rss_bytes", r.peakRssBytes());
+                if (hugePageBytes >= 0) {
+                    out.put("huge_page_bytes", hugePageBytes);
+                }
                 System.out.println(Json.write(out));
             } else {
                 System.out.printf("model    %s (%,d weight bytes), %d threads%n", c.source(), r.weightBytes(), r.threads());
@@ -76,6 +81,10 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 System.out.printf("KV cache %s, %,d bytes%n", engine.kvCache, r.kvCacheBytes());
                 System.out.printf("peak RSS %,d bytes%n", r.peakRssBytes());
+                if (hugePageBytes >= 0) {
+                    System.out.printf("huge pages %,d bytes resident (the repacked weights, see README \"How the engine multiplies\")%n",
+                            hugePageBytes);
+                }
             }
         }
         return 0;

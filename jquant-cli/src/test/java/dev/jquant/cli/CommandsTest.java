@@ -115,6 +115,10 @@ class CommandsTest {
         assertTrue(json.get("peak_rss_bytes").asLong() > 0);
         assertTrue(json.get("read_bandwidth_gbps").asDouble() > 0);
         assertTrue(json.get("weight_bytes").asLong() < Files.size(Path.of(model())), "decode reads one embedding row, not the table");
+        assertEquals(Files.exists(Path.of("/proc/self/smaps_rollup")), json.has("huge_page_bytes"), json.toString());
+        if (json.has("huge_page_bytes")) {
+            assertTrue(json.get("huge_page_bytes").asLong() >= 0);
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.jquant.io;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -7,6 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Off-heap memory for the large arrays the kernels stream through on every token (the repacked
@@ -60,6 +63,23 @@ public final class LargePages {
             // Without the advice the memory is still good, in small pages.
         }
         return segment;
+    }
+
+    /**
+     * This process's resident anonymous memory in huge pages ({@code AnonHugePages} of
+     * {@code /proc/self/smaps_rollup}), or -1 where the system does not say.
+     */
+    public static long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
+                if (line.startsWith("AnonHugePages:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not Linux, or a kernel without smaps_rollup.
+        }
+        return -1;
     }
 
     /** Whether {@link #allocate} asks the system for huge pages here, now (the property is read each time). */

@@ -58,13 +58,13 @@ class LargePagesTest {
         if (!LargePages.available() || !Files.exists(enabled) || Files.readString(enabled).contains("[never]")) {
             return; // nothing to observe: the system gives no transparent huge pages
         }
-        long before = anonHugeBytes();
+        long before = LargePages.residentBytes();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment m = LargePages.allocate(arena, 8 * LargePages.HUGE_PAGE);
             for (long i = 0; i < m.byteSize(); i += 4096) {
                 m.set(ValueLayout.JAVA_BYTE, i, (byte) 1);
             }
-            assertTrue(anonHugeBytes() > before, "no huge page became resident");
+            assertTrue(LargePages.residentBytes() > before, "no huge page became resident");
         }
     }
 
@@ -86,15 +86,5 @@ class LargePagesTest {
         }
         MemorySegment closed = m;
         assertThrows(IllegalStateException.class, () -> closed.get(ValueLayout.JAVA_BYTE, 0));
-    }
-
-    /** This process's resident anonymous huge pages, in bytes. */
-    private static long anonHugeBytes() throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
-            if (line.startsWith("AnonHugePages:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-        }
-        return 0;
     }
 }
